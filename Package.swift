@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "secret-agent",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "secret-agent", targets: ["secret-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // References and the template engine: parse, report references, render. No I/O.
+        .target(name: "SecretTemplate"),
+        // Small C shims for Linux calls Swift's Glibc module does not expose.
+        .target(name: "CSecretAgent"),
+        // Configuration, the provider protocol, errors, the file: and env: providers, logging.
+        .target(name: "SecretAgentCore", dependencies: [
+            "SecretTemplate", "CSecretAgent",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // SigV4, the AWS credential chain, SSM Parameter Store and Secrets Manager.
+        .target(name: "SecretAgentAWS", dependencies: [
+            "SecretAgentCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The Vault / OpenBao client, auth methods, KV and leases.
+        .target(name: "SecretAgentVault", dependencies: [
+            "SecretAgentCore", "SecretAgentAWS",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        // Resolver, atomic writer, child supervisor.
+        .target(name: "SecretAgentRuntime", dependencies: [
+            "SecretAgentCore", "CSecretAgent",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The command line: one file per command.
+        .executableTarget(name: "secret-agent", dependencies: [
+            "SecretAgentCore", "SecretAgentRuntime", "SecretAgentAWS", "SecretAgentVault",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A tiny child for the end-to-end tests: records its environment and the signals it gets.
+        .executableTarget(name: "test-child"),
+
+        .testTarget(name: "SecretTemplateTests", dependencies: ["SecretTemplate"]),
+        .testTarget(name: "SecretAgentCoreTests", dependencies: ["SecretAgentCore"]),
+        .testTarget(name: "SecretAgentAWSTests", dependencies: ["SecretAgentAWS"]),
+        .testTarget(name: "SecretAgentVaultTests", dependencies: ["SecretAgentVault"]),
+        .testTarget(name: "SecretAgentRuntimeTests", dependencies: ["SecretAgentRuntime"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SecretAgentCore"]),
+    ]
+)

@@ -1,0 +1,92 @@
+/// The `vault:` block of the configuration.
+///
+/// `VAULT_ADDR`, then `BAO_ADDR`, win over `address`; `VAULT_NAMESPACE` over `namespace`;
+/// `VAULT_CACERT` over `ca_cert`. The Vault module applies that precedence.
+public struct VaultSettings: Sendable, Equatable {
+    public var address: String?
+    public var namespace: String?
+    public var caCert: String?
+    /// Turns TLS verification off; only for development.
+    public var tlsSkipVerify: Bool
+    public var auth: VaultAuthSettings
+    /// Revoke leases when the agent stops.
+    public var revokeOnShutdown: Bool
+
+    public init(address: String? = nil, namespace: String? = nil, caCert: String? = nil, tlsSkipVerify: Bool = false,
+                auth: VaultAuthSettings = VaultAuthSettings(), revokeOnShutdown: Bool = false) {
+        self.address = address
+        self.namespace = namespace
+        self.caCert = caCert
+        self.tlsSkipVerify = tlsSkipVerify
+        self.auth = auth
+        self.revokeOnShutdown = revokeOnShutdown
+    }
+
+    static let keys: Set<String> = ["address", "namespace", "ca_cert", "tls_skip_verify", "auth", "revoke_on_shutdown"]
+
+    /// Reads the block, rejecting unknown keys; relative file paths resolve against `baseDirectory`.
+    public init(node: ConfigNode, baseDirectory: String) throws(AgentError) {
+        try node.allowOnly(Self.keys)
+        self.address = try node.string("address")
+        self.namespace = try node.string("namespace")
+        self.caCert = try node.string("ca_cert").map { Paths.resolve($0, against: baseDirectory) }
+        self.tlsSkipVerify = try node.bool("tls_skip_verify") ?? false
+        self.revokeOnShutdown = try node.bool("revoke_on_shutdown") ?? false
+        if let auth = try node.block("auth") {
+            self.auth = try VaultAuthSettings(node: auth, baseDirectory: baseDirectory)
+        } else {
+            self.auth = VaultAuthSettings()
+        }
+    }
+}
+
+/// `vault.auth`: how the agent logs in to Vault.
+public struct VaultAuthSettings: Sendable, Equatable {
+    public enum Method: String, Sendable, CaseIterable {
+        case token, approle, jwt, kubernetes, aws
+    }
+
+    public var method: Method
+    /// Where the auth method is mounted (default: the method's name).
+    public var mount: String?
+    /// The role for approle-less methods (jwt, kubernetes, aws).
+    public var role: String?
+    public var tokenFile: String?
+    public var roleIDFile: String?
+    public var roleID: String?
+    public var secretIDFile: String?
+    /// The secret_id file holds a response-wrapping token to unwrap.
+    public var secretIDWrapped: Bool
+    /// JWT or Kubernetes service-account token file.
+    public var jwtFile: String?
+    /// `X-Vault-AWS-IAM-Server-ID` for the aws method.
+    public var awsServerID: String?
+
+    public init(method: Method = .token) {
+        self.method = method
+        self.secretIDWrapped = false
+    }
+
+    static let keys: Set<String> = ["method", "mount", "role", "token_file", "role_id", "role_id_file", "secret_id_file",
+                                    "secret_id_wrapped", "jwt_file", "token_path", "aws_server_id"]
+
+    public init(node: ConfigNode, baseDirectory: String) throws(AgentError) {
+        try node.allowOnly(Self.keys)
+        let methodText = try node.string("method") ?? "token"
+        guard let method = Method(rawValue: methodText) else {
+            throw AgentError.config("\(node.location): vault.auth.method '\(methodText)' is not one of \(Method.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.method = method
+        self.mount = try node.string("mount")
+        self.role = try node.string("role")
+        self.tokenFile = try node.string("token_file").map { Paths.resolve($0, against: baseDirectory) }
+        self.roleID = try node.string("role_id")
+        self.roleIDFile = try node.string("role_id_file").map { Paths.resolve($0, against: baseDirectory) }
+        self.secretIDFile = try node.string("secret_id_file").map { Paths.resolve($0, against: baseDirectory) }
+        self.secretIDWrapped = try node.bool("secret_id_wrapped") ?? false
+        let jwtFile = try node.string("jwt_file")
+        let tokenPath = try node.string("token_path")
+        self.jwtFile = (jwtFile ?? tokenPath).map { Paths.resolve($0, against: baseDirectory) }
+        self.awsServerID = try node.string("aws_server_id")
+    }
+}
