@@ -33,17 +33,22 @@ let package = Package(
         ]),
         // The Vault / OpenBao client, auth methods, KV and leases.
         .target(name: "SecretAgentVault", dependencies: [
-            "SecretAgentCore", "SecretAgentAWS",
+            "SecretAgentCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        // Resolver, atomic writer, child supervisor.
+        // The child process: spawn, signals, reaping, graceful stop (no secrets logic here).
+        .target(name: "SecretAgentProcess", dependencies: [
+            "CSecretAgent",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Resolving, rendering, the atomic writer, the exec/run pipeline.
         .target(name: "SecretAgentRuntime", dependencies: [
-            "SecretAgentCore", "CSecretAgent",
+            "SecretAgentCore", "SecretAgentProcess", "CSecretAgent",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The command line: one file per command.
         .executableTarget(name: "secret-agent", dependencies: [
-            "SecretAgentCore", "SecretAgentRuntime", "SecretAgentAWS", "SecretAgentVault",
+            "SecretAgentCore", "SecretAgentRuntime", "SecretAgentProcess", "SecretAgentAWS", "SecretAgentVault",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -54,6 +59,7 @@ let package = Package(
         .testTarget(name: "SecretAgentCoreTests", dependencies: ["SecretAgentCore"]),
         .testTarget(name: "SecretAgentAWSTests", dependencies: ["SecretAgentAWS"]),
         .testTarget(name: "SecretAgentVaultTests", dependencies: ["SecretAgentVault"]),
+        .testTarget(name: "SecretAgentProcessTests", dependencies: ["SecretAgentProcess"]),
         .testTarget(name: "SecretAgentRuntimeTests", dependencies: ["SecretAgentRuntime"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SecretAgentCore"]),
     ]
