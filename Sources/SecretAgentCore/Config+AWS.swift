@@ -7,14 +7,21 @@ public struct AWSSettings: Sendable, Equatable {
     public var profile: String?
     /// `endpoint_url`: one endpoint for every AWS service (like AWS_ENDPOINT_URL).
     public var endpointURL: String?
+    /// `request_timeout`: how long one AWS API call may take (default 10s).
+    public var requestTimeout: Duration?
+    /// `max_attempts`: tries per AWS API call on throttling, 5xx and connection errors (default 4).
+    public var maxAttempts: Int?
 
-    public init(region: String? = nil, profile: String? = nil, endpointURL: String? = nil) {
+    public init(region: String? = nil, profile: String? = nil, endpointURL: String? = nil,
+                requestTimeout: Duration? = nil, maxAttempts: Int? = nil) {
         self.region = region
         self.profile = profile
         self.endpointURL = endpointURL
+        self.requestTimeout = requestTimeout
+        self.maxAttempts = maxAttempts
     }
 
-    static let keys: Set<String> = ["region", "profile", "endpoint_url"]
+    static let keys: Set<String> = ["region", "profile", "endpoint_url", "request_timeout", "max_attempts"]
 
     /// Reads the block, rejecting unknown keys.
     public init(node: ConfigNode) throws(AgentError) {
@@ -22,5 +29,13 @@ public struct AWSSettings: Sendable, Equatable {
         self.region = try node.string("region")
         self.profile = try node.string("profile")
         self.endpointURL = try node.string("endpoint_url")
+        self.requestTimeout = try node.duration("request_timeout")
+        self.maxAttempts = try node.int("max_attempts")
+        if let t = requestTimeout, t <= .zero {
+            throw AgentError.config("\(node.location): 'aws.request_timeout' must be more than zero")
+        }
+        if let n = maxAttempts, n < 1 {
+            throw AgentError.config("\(node.location): 'aws.max_attempts' must be at least 1")
+        }
     }
 }

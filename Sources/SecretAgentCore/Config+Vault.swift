@@ -11,18 +11,22 @@ public struct VaultSettings: Sendable, Equatable {
     public var auth: VaultAuthSettings
     /// Revoke leases when the agent stops.
     public var revokeOnShutdown: Bool
+    /// How long one request may take (`timeout`, default 30s; `VAULT_CLIENT_TIMEOUT` wins).
+    public var timeout: Duration
 
     public init(address: String? = nil, namespace: String? = nil, caCert: String? = nil, tlsSkipVerify: Bool = false,
-                auth: VaultAuthSettings = VaultAuthSettings(), revokeOnShutdown: Bool = false) {
+                auth: VaultAuthSettings = VaultAuthSettings(), revokeOnShutdown: Bool = false,
+                timeout: Duration = .seconds(30)) {
         self.address = address
         self.namespace = namespace
         self.caCert = caCert
         self.tlsSkipVerify = tlsSkipVerify
         self.auth = auth
         self.revokeOnShutdown = revokeOnShutdown
+        self.timeout = timeout
     }
 
-    static let keys: Set<String> = ["address", "namespace", "ca_cert", "tls_skip_verify", "auth", "revoke_on_shutdown"]
+    static let keys: Set<String> = ["address", "namespace", "ca_cert", "tls_skip_verify", "auth", "revoke_on_shutdown", "timeout"]
 
     /// Reads the block, rejecting unknown keys; relative file paths resolve against `baseDirectory`.
     public init(node: ConfigNode, baseDirectory: String) throws(AgentError) {
@@ -32,6 +36,10 @@ public struct VaultSettings: Sendable, Equatable {
         self.caCert = try node.string("ca_cert").map { Paths.resolve($0, against: baseDirectory) }
         self.tlsSkipVerify = try node.bool("tls_skip_verify") ?? false
         self.revokeOnShutdown = try node.bool("revoke_on_shutdown") ?? false
+        self.timeout = try node.duration("timeout") ?? .seconds(30)
+        guard self.timeout > .zero else {
+            throw AgentError.config("\(node.location): vault.timeout must be longer than zero")
+        }
         if let auth = try node.block("auth") {
             self.auth = try VaultAuthSettings(node: auth, baseDirectory: baseDirectory)
         } else {

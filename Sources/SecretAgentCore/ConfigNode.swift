@@ -85,6 +85,20 @@ public struct ConfigNode {
         return nil
     }
 
+    /// The YAML shape of a key's value.
+    public enum Shape: Sendable { case scalar, list, mapping }
+
+    /// The shape of the key's value, or nil when absent or null.
+    public func shape(_ name: String) -> Shape? {
+        guard let n = node(name), !isNull(n) else { return nil }
+        switch n {
+        case .scalar: return .scalar
+        case .sequence: return .list
+        case .mapping: return .mapping
+        case .alias: return nil
+        }
+    }
+
     /// True when the key is present (even with a null value).
     public func has(_ name: String) -> Bool { node(name) != nil }
 

@@ -1,0 +1,64 @@
+import Logging
+import SecretAgentCore
+import SecretTemplate
+
+/// Fetches everything a job needs before anything is written or started, retrying transient
+/// failures with exponential backoff and full jitter until the start deadline.
+public struct StartupFetch: Sendable {
+    public var providers: ProviderSet
+    public var timeout: Duration
+    public var logger: Logger
+
+    public init(providers: ProviderSet, timeout: Duration, logger: Logger) {
+        self.providers = providers
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Returns every locator's outcome; throws the last failure once the deadline passes, or at
+    /// once for a failure that retrying cannot fix (permission denied, bad configuration).
+    public func run(_ locators: Set<Locator>) async throws -> [Locator: FetchOutcome] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var attempt = 0
+        while true {
+            do {
+                let result = try await providers.fetch(locators)
+                if attempt > 0 { logger.notice("all references resolved", metadata: ["attempts": "\(attempt + 1)"]) }
+                return result
+            } catch let failure as any AgentFailure where failure.isTransient {
+                attempt += 1
+                let delay = Backoff.delay(attempt: attempt, base: .milliseconds(200), cap: .seconds(5))
+                guard clock.now + delay < deadline else {
+                    throw AgentError(failure.exitCode == .dataError ? .unavailable : failure.exitCode,
+                                     "gave up after \(DurationParser.format(timeout)) (--start-timeout): \(failure.description)")
+                }
+                logger.warning("backend not ready, retrying", metadata: [
+                    "error": "\(failure.description)", "attempt": "\(attempt)", "retry_in": "\(delay)",
+                ])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// Turns fetch outcomes into what templates render from.
+    public static func resolutions(_ outcomes: [Locator: FetchOutcome]) -> [Locator: Resolution] {
+        outcomes.mapValues {
+            switch $0 {
+            case .found(let secret): return .found(secret.value)
+            case .notFound: return .notFound
+            }
+        }
+    }
+}
+
+/// Exponential backoff with full jitter.
+public enum Backoff {
+    /// A random delay in [0, min(cap, base·2^(attempt-1))].
+    public static func delay(attempt: Int, base: Duration, cap: Duration) -> Duration {
+        let exp = base * (1 << min(max(attempt - 1, 0), 20))
+        let ceiling = min(exp, cap)
+        let ms = ceiling.components.seconds * 1000 + ceiling.components.attoseconds / 1_000_000_000_000_000
+        return .milliseconds(Int64.random(in: 0...max(ms, 1)))
+    }
+}

@@ -1,0 +1,75 @@
+import AsyncHTTPClient
+import Logging
+import SecretAgentAWS
+import SecretAgentCore
+import SecretAgentVault
+import SecretTemplate
+
+/// Builds the providers a job needs, and only those: no AWS credential lookup and no Vault
+/// login unless a reference names that backend.
+final class Backends {
+    let providers: ProviderSet
+    private let vault: VaultBackend?
+    private let http: HTTPClient?
+
+    private init(providers: ProviderSet, vault: VaultBackend?, http: HTTPClient?) {
+        self.providers = providers
+        self.vault = vault
+        self.http = http
+    }
+
+    static func make(for locators: Set<Locator>, config: AgentConfig, environment: [String: String],
+                     logger: Logger) async throws -> Backends {
+        var set = ProviderSet([FileProvider(), EnvProvider(environment: environment)])
+        let schemes = Set(locators.map(\.scheme))
+        let needsAWS = !schemes.isDisjoint(with: [.ssm, .ssmPath, .sm])
+        let needsVault = schemes.contains(.vault) || (config.vault?.auth.method == .aws && schemes.contains(.vault))
+        guard needsAWS || needsVault else { return Backends(providers: set, vault: nil, http: nil) }
+
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var aws: AWSBackend?
+        if needsAWS || config.vault?.auth.method == .aws {
+            let backend = AWSBackend(settings: config.aws, environment: environment, httpClient: http, logger: logger)
+            if needsAWS { for p in backend.providers { set.add(p) } }
+            aws = backend
+        }
+        var vault: VaultBackend?
+        if needsVault {
+            let signer = aws.map { AWSVaultSigner(aws: $0) }
+            do {
+                let backend = try VaultBackend(settings: config.vault ?? VaultSettings(), environment: environment,
+                                               httpClient: http, logger: logger, awsSigner: signer)
+                set.add(backend.provider)
+                vault = backend
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+        }
+        let backends = Backends(providers: set, vault: vault, http: http)
+        if let vault {
+            do { try await vault.start() } catch {
+                await backends.shutdown()
+                throw error
+            }
+        }
+        return backends
+    }
+
+    /// Stops background work and closes connections.
+    func shutdown() async {
+        for p in providers.providers { await p.shutdown() }
+        await vault?.shutdown()
+        try? await http?.shutdown()
+    }
+}
+
+/// Hands the AWS module's signed sts:GetCallerIdentity request to Vault's aws auth method.
+struct AWSVaultSigner: VaultAWSLoginSigner {
+    let aws: AWSBackend
+
+    func signedGetCallerIdentity(serverID: String?) async throws -> (method: String, url: String, headers: [(String, String)], body: [UInt8]) {
+        let r = try await aws.vaultLoginRequest(serverID: serverID)
+        return (r.method, r.url, r.headers, r.body)
+    }
+}
