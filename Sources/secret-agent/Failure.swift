@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SecretAgentCore
+import SecretAgentProcess
 
 /// Runs a command body, turning any failure into a message on stderr and the documented exit status.
 func reportingFailures(_ logger: Logger?, _ body: () async throws -> Int32) async -> Never {
@@ -10,6 +11,9 @@ func reportingFailures(_ logger: Logger?, _ body: () async throws -> Int32) asyn
     } catch let failure as any AgentFailure {
         Terminal.error(failure.description)
         status = failure.exitCode.rawValue
+    } catch let error as ProcessError {
+        Terminal.error(error.message)
+        status = error.exitCode
     } catch let error as ExitCode {
         status = error.rawValue
     } catch {

@@ -1,0 +1,27 @@
+import ArgumentParser
+import SecretAgentCore
+
+/// `secret-agent run --config FILE`: the long-running agent (sidecar, systemd service).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent from a configuration file until SIGTERM/SIGINT.",
+        discussion: """
+            Renders every template, starts the exec: block's command if there is one, and
+            supervises it; when the child exits on its own, the agent exits with its status.
+              secret-agent run --config /etc/secret-agent/agent.yaml
+            """)
+
+    @OptionGroup var options: AgentOptions
+
+    func validate() throws {
+        if options.config == nil { throw ValidationError("run needs --config FILE") }
+    }
+
+    func run() async throws {
+        let logger = options.logging.bootstrap()
+        await reportingFailures(logger) {
+            try await ExecCommand.runAgent(options: options, command: [], once: false, requireCommand: false, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The root command: `secret-agent <command>`.
+struct SecretAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secret-agent",
+        abstract: "Put secrets from SSM, Secrets Manager, Vault or files into processes and files.",
+        version: "0.1.0",
+        subcommands: [ExecCommand.self, RunCommand.self, RenderCommand.self, GetCommand.self, CheckCommand.self])
+}

@@ -1,0 +1,8 @@
+import CSecretAgent
+import SecretAgentProcess
+
+// First, before any thread exists: block the handled signals so the signal thread sees them all.
+SignalHub.installAtStartup()
+// No core dumps: the agent's memory holds secrets.
+_ = csa_disable_core_dumps()
+await SecretAgentCommand.main()
