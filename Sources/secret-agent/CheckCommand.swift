@@ -5,7 +5,7 @@ import SecretTemplate
 
 /// `secret-agent check`: parse the configuration and templates and list every reference by
 /// backend; `--online` also proves that each one resolves, without printing values.
-struct CheckCommand: AsyncParsableCommand {
+struct CheckCommand: AsyncParsableCommand, AgentCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Parse configuration and templates and list every reference by backend.",
@@ -21,7 +21,9 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Also fetch every reference (values are not printed).")
     var online = false
 
-    func run() async throws {
+    func run() async throws { await execute() }
+
+    func execute() async {
         let logger = options.logging.bootstrap()
         await reportingFailures(logger) {
             let environment = Environment.current()
@@ -79,9 +81,9 @@ struct CheckCommand: AsyncParsableCommand {
                 }
             }
             Terminal.out(Array((lines.joined(separator: "\n") + "\n").utf8))
-            if let failure as? any AgentFailure { return failure.exitCode.rawValue }
-            if failure != nil { return ExitCode.unavailable.rawValue }
-            return bad > 0 ? ExitCode.dataError.rawValue : 0
+            if let failure = failure as? any AgentFailure { return failure.exitCode.rawValue }
+            if failure != nil { return SecretAgentCore.ExitCode.unavailable.rawValue }
+            return bad > 0 ? SecretAgentCore.ExitCode.dataError.rawValue : 0
         }
     }
 

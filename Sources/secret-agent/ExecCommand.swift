@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import SecretAgentCore
 import SecretAgentProcess
@@ -6,7 +9,7 @@ import SecretAgentRuntime
 
 /// `secret-agent exec [options] -- CMD [ARGS…]`: resolve, render, then start CMD with the
 /// injected environment and supervise it.
-struct ExecCommand: AsyncParsableCommand {
+struct ExecCommand: AsyncParsableCommand, AgentCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Resolve secrets, then run a command with them in its environment.",
@@ -30,7 +33,9 @@ struct ExecCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     var command: [String] = []
 
-    func run() async throws {
+    func run() async throws { await execute() }
+
+    func execute() async {
         let logger = options.logging.bootstrap()
         await reportingFailures(logger) {
             try await Self.runAgent(options: options, command: command, once: once, logger: logger)
@@ -71,7 +76,6 @@ struct ExecCommand: AsyncParsableCommand {
         let supervisor = Supervisor(stopSignal: exec.stopSignal, stopTimeout: exec.stopTimeout, hupReloads: false, logger: logger)
         try await supervisor.start(command: argv, environment: childEnv)
         let status = await supervisor.wait()
-        logger.info("child exited", metadata: ["status": "\(status)"])
         return status.exitCode
     }
 

@@ -14,7 +14,7 @@ func reportingFailures(_ logger: Logger?, _ body: () async throws -> Int32) asyn
     } catch let error as ProcessError {
         Terminal.error(error.message)
         status = error.exitCode
-    } catch let error as ExitCode {
+    } catch let error as ArgumentParser.ExitCode {
         status = error.rawValue
     } catch {
         Terminal.error("\(error)")

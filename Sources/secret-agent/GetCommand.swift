@@ -4,7 +4,7 @@ import SecretAgentRuntime
 import SecretTemplate
 
 /// `secret-agent get REF`: fetch one reference and print its value.
-struct GetCommand: AsyncParsableCommand {
+struct GetCommand: AsyncParsableCommand, AgentCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Fetch one reference and print its value.",
@@ -25,7 +25,9 @@ struct GetCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
-    func run() async throws {
+    func run() async throws { await execute() }
+
+    func execute() async {
         let logger = logging.bootstrap()
         await reportingFailures(logger) {
             let environment = Environment.current()

@@ -4,7 +4,7 @@ import SecretAgentRuntime
 import SecretTemplate
 
 /// `secret-agent render`: render once and exit (init containers, CI pipelines).
-struct RenderCommand: AsyncParsableCommand {
+struct RenderCommand: AsyncParsableCommand, AgentCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Render templates once and exit.",
@@ -30,7 +30,9 @@ struct RenderCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    func run() async throws { await execute() }
+
+    func execute() async {
         let logger = options.logging.bootstrap()
         await reportingFailures(logger) {
             let environment = Environment.current()

@@ -2,7 +2,7 @@ import ArgumentParser
 import SecretAgentCore
 
 /// `secret-agent run --config FILE`: the long-running agent (sidecar, systemd service).
-struct RunCommand: AsyncParsableCommand {
+struct RunCommand: AsyncParsableCommand, AgentCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the agent from a configuration file until SIGTERM/SIGINT.",
@@ -18,7 +18,9 @@ struct RunCommand: AsyncParsableCommand {
         if options.config == nil { throw ValidationError("run needs --config FILE") }
     }
 
-    func run() async throws {
+    func run() async throws { await execute() }
+
+    func execute() async {
         let logger = options.logging.bootstrap()
         await reportingFailures(logger) {
             try await ExecCommand.runAgent(options: options, command: [], once: false, requireCommand: false, logger: logger)

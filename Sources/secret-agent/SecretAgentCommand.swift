@@ -8,3 +8,9 @@ struct SecretAgentCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [ExecCommand.self, RunCommand.self, RenderCommand.self, GetCommand.self, CheckCommand.self])
 }
+
+/// A command's body. (`main.swift` calls this rather than `run()`: from top-level code Swift
+/// picks ParsableCommand's synchronous `run()`, which only prints help.)
+protocol AgentCommand {
+    func execute() async
+}

@@ -1,3 +1,4 @@
+import ArgumentParser
 import CSecretAgent
 import SecretAgentProcess
 
@@ -5,4 +6,15 @@ import SecretAgentProcess
 SignalHub.installAtStartup()
 // No core dumps: the agent's memory holds secrets.
 _ = csa_disable_core_dumps()
-await SecretAgentCommand.main()
+
+do {
+    let command = try SecretAgentCommand.parseAsRoot()
+    if let agentCommand = command as? AgentCommand {
+        await agentCommand.execute()
+    } else {
+        var command = command
+        try command.run()
+    }
+} catch {
+    SecretAgentCommand.exit(withError: error)
+}
