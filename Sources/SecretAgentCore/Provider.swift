@@ -16,10 +16,36 @@ public protocol SecretProvider: Sendable {
     /// the locator, never a value: the agent never fails open.
     func fetch(_ locators: [Locator]) async throws -> [Locator: FetchOutcome]
 
+    /// The poll: given what the agent holds now, returns fresh outcomes for the locators that
+    /// changed (a new version, a new value, appeared or disappeared) and omits the rest.
+    ///
+    /// Providers with versions check them cheaply and in batches, and fetch values only for
+    /// what changed; the default fetches everything again and compares.
+    func changes(since known: [Locator: FetchOutcome]) async throws -> [Locator: FetchOutcome]
+
     /// Releases connections and, where configured, revokes leases.
     func shutdown() async
 }
 
 extension SecretProvider {
     public func shutdown() async {}
+
+    public func changes(since known: [Locator: FetchOutcome]) async throws -> [Locator: FetchOutcome] {
+        let fresh = try await fetch(Array(known.keys))
+        return fresh.filter { locator, outcome in
+            guard let old = known[locator] else { return true }
+            return !outcome.sameContent(as: old)
+        }
+    }
+}
+
+extension FetchOutcome {
+    /// True when both are not found, or both found with the same version and value.
+    public func sameContent(as other: FetchOutcome) -> Bool {
+        switch (self, other) {
+        case (.notFound, .notFound): return true
+        case (.found(let a), .found(let b)): return a.version == b.version && a.value == b.value
+        default: return false
+        }
+    }
 }
