@@ -18,17 +18,7 @@ extension Job {
     public func render(_ values: [Locator: Resolution], defaultAllowDisk: Bool) throws -> RenderedJob {
         var files: [FileWrite] = []
         for f in self.files {
-            let bytes = try f.template.render(values)
-            let spec = f.spec
-            var uid: uid_t?
-            var gid: gid_t?
-            if let user = spec.user {
-                uid = try Accounts.uid(user)
-                if spec.group == nil, let pw = getpwuid(uid!) { gid = pw.pointee.pw_gid }
-            }
-            if let group = spec.group { gid = try Accounts.gid(group) }
-            files.append(FileWrite(destination: spec.destination, bytes: bytes, mode: spec.mode, uid: uid, gid: gid,
-                                   allowDisk: spec.allowDisk ?? defaultAllowDisk))
+            files.append(try Self.fileWrite(f.spec, bytes: try f.template.render(values), defaultAllowDisk: defaultAllowDisk))
         }
         var environment: [String: String] = [:]
         for reference in envFrom {
@@ -53,6 +43,19 @@ extension Job {
             environment[e.name] = try Self.envString(try e.template.render(values), name: e.name, source: e.template.name)
         }
         return RenderedJob(files: files, environment: environment)
+    }
+
+    /// The write for one template's rendered bytes: destination, mode, owner, allow_disk.
+    public static func fileWrite(_ spec: TemplateSpec, bytes: [UInt8], defaultAllowDisk: Bool) throws -> FileWrite {
+        var uid: uid_t?
+        var gid: gid_t?
+        if let user = spec.user {
+            uid = try Accounts.uid(user)
+            if spec.group == nil, let pw = getpwuid(uid!) { gid = pw.pointee.pw_gid }
+        }
+        if let group = spec.group { gid = try Accounts.gid(group) }
+        return FileWrite(destination: spec.destination, bytes: bytes, mode: spec.mode, uid: uid, gid: gid,
+                         allowDisk: spec.allowDisk ?? defaultAllowDisk)
     }
 
     /// chamber's rule: upper-cased, `/`, `-` and `.` become `_`.

@@ -7,7 +7,7 @@ import SecretTemplate
 
 /// Builds the providers a job needs, and only those: no AWS credential lookup and no Vault
 /// login unless a reference names that backend.
-final class Backends {
+final class Backends: Sendable {
     let providers: ProviderSet
     private let vault: VaultBackend?
     private let http: HTTPClient?
@@ -55,6 +55,9 @@ final class Backends {
         }
         return backends
     }
+
+    /// Vault dynamic secrets replaced before their lease ran out (each is a rotation).
+    var leaseReplacements: AsyncStream<Locator>? { vault?.replacements }
 
     /// Stops background work and closes connections.
     func shutdown() async {

@@ -9,6 +9,7 @@ struct Prepared {
     var config: AgentConfig
     var job: Job
     var backends: Backends
+    var outcomes: [Locator: FetchOutcome]
     var rendered: RenderedJob
 }
 
@@ -24,7 +25,7 @@ enum Pipeline {
         do {
             let outcomes = try await StartupFetch(providers: backends.providers, timeout: config.startTimeout, logger: logger).run(locators)
             let rendered = try job.render(StartupFetch.resolutions(outcomes), defaultAllowDisk: config.allowDisk)
-            return Prepared(config: config, job: job, backends: backends, rendered: rendered)
+            return Prepared(config: config, job: job, backends: backends, outcomes: outcomes, rendered: rendered)
         } catch {
             await backends.shutdown()
             throw error

@@ -23,7 +23,8 @@ struct RunCommand: AsyncParsableCommand, AgentCommand {
     func execute() async {
         let logger = options.logging.bootstrap()
         await reportingFailures(logger) {
-            try await ExecCommand.runAgent(options: options, command: [], once: false, requireCommand: false, logger: logger)
+            try await AgentSession(options: options, command: [], logger: logger)
+                .run(once: false, watch: true, requireCommand: false)
         }
     }
 }

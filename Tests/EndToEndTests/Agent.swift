@@ -74,10 +74,13 @@ final class Collector: @unchecked Sendable {
     init(_ pipe: Pipe) {
         let handle = pipe.fileHandleForReading
         DispatchQueue.global().async {
-            let d = handle.readDataToEndOfFile()
-            self.lock.lock()
-            self.data = d
-            self.lock.unlock()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                self.lock.lock()
+                self.data.append(chunk)
+                self.lock.unlock()
+            }
             self.done.signal()
         }
     }

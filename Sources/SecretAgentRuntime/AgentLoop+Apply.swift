@@ -1,0 +1,84 @@
+import Logging
+import SecretAgentCore
+import SecretAgentProcess
+import SecretTemplate
+
+extension AgentLoop {
+    /// Applies fresh outcomes: logs what changed (names and versions), re-renders, writes every
+    /// changed file, then runs each action once.
+    public func apply(_ changes: [Locator: FetchOutcome], from backend: String) async {
+        var changed = Set<Locator>()
+        for (locator, outcome) in changes {
+            let old = outcomes[locator]
+            if let old, old.sameContent(as: outcome) { continue }
+            changed.insert(locator)
+            logger.notice("secret changed", metadata: [
+                "reference": "\(locator.text)", "backend": "\(backend)",
+                "from": "\(Self.versionText(old))", "to": "\(Self.versionText(outcome))",
+            ])
+            outcomes[locator] = outcome
+        }
+        guard !changed.isEmpty else { return }
+        changesApplied += 1
+        await carryOut(ChangePlan.make(job: job, values: StartupFetch.resolutions(outcomes), changed: changed, written: written,
+                                       environment: child == nil ? nil : injected, defaultAllowDisk: settings.defaultAllowDisk))
+    }
+
+    /// Writes, then acts.
+    func carryOut(_ plan: ChangePlan) async {
+        for failure in plan.failures {
+            logger.error("cannot render after a change; the last good content stays", metadata: [
+                "template": "\(failure.template)", "error": "\(failure.error)",
+            ])
+        }
+        var wroteAny = false
+        for w in plan.writes {
+            do {
+                try AtomicWriter.preflight([w])
+                if try AtomicWriter.write(w) {
+                    wroteAny = true
+                    logger.info("rendered", metadata: ["destination": "\(w.destination)", "bytes": "\(w.bytes.count)"])
+                }
+                written[w.destination] = w.bytes
+            } catch {
+                logger.error("cannot write", metadata: ["destination": "\(w.destination)", "error": "\(error)"])
+            }
+        }
+        if let env = plan.newEnvironment { injected = env }
+        if let child {
+            if plan.restart {
+                logger.notice("restarting the child", metadata: ["reason": "\(plan.newEnvironment != nil ? "environment changed" : "on_change: restart")"])
+                do {
+                    try await child.restart(environment: composeEnvironment(injected ?? [:]), command: command)
+                } catch {
+                    logger.error("cannot restart the child", metadata: ["error": "\(error)"])
+                }
+            } else if plan.reload && wroteAny {
+                logger.notice("signalling the child", metadata: ["signal": "\(SignalName.name(settings.reloadSignal))"])
+                await child.reload(signal: settings.reloadSignal)
+            }
+        }
+        for argv in plan.commands where wroteAny {
+            await runCommand(argv)
+        }
+    }
+
+    func runCommand(_ argv: [String]) async {
+        do {
+            let p = try await ChildProcess.spawn(command: argv, environment: commandEnvironment)
+            let status = await p.wait()
+            let level: Logger.Level = status.exitCode == 0 ? .info : .error
+            logger.log(level: level, "on_change command finished", metadata: ["command": "\(argv[0])", "status": "\(status)"])
+        } catch {
+            logger.error("on_change command failed to start", metadata: ["command": "\(argv[0])", "error": "\(error)"])
+        }
+    }
+
+    static func versionText(_ outcome: FetchOutcome?) -> String {
+        switch outcome {
+        case nil: return "-"
+        case .notFound?: return "absent"
+        case .found(let s)?: return s.version ?? "unversioned"
+        }
+    }
+}

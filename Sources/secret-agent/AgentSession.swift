@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import SecretAgentCore
+import SecretAgentProcess
+import SecretAgentRuntime
+import SecretTemplate
+
+/// One running agent (`exec` and `run`): the first render, the child, the watch loop, SIGHUP
+/// reloads of the configuration and the shutdown.
+actor AgentSession {
+    let options: AgentOptions
+    let commandOverride: [String]
+    let environment: [String: String]
+    let cwd: String
+    let logger: Logger
+    var backends: Backends?
+    var loop: AgentLoop?
+
+    init(options: AgentOptions, command: [String], logger: Logger) {
+        self.options = options
+        self.commandOverride = command
+        self.environment = Environment.current()
+        self.cwd = FileBytes.currentDirectory()
+        self.logger = logger
+    }
+
+    /// The configuration with flags applied and `-- CMD` replacing `exec.command`.
+    func loadConfig() throws -> AgentConfig {
+        var config = try options.loadConfig(environment: environment, cwd: cwd)
+        if !commandOverride.isEmpty {
+            var exec = config.exec ?? ExecSpec()
+            exec.command = commandOverride
+            config.exec = exec
+        }
+        return config
+    }
+
+    /// Renders, writes, starts the child (or execs in place with `once`), watches until the
+    /// child exits or SIGTERM/SIGINT; returns the agent's exit status.
+    func run(once: Bool, watch: Bool, requireCommand: Bool) async throws -> Int32 {
+        let config = try loadConfig()
+        let argv = config.exec?.command ?? []
+        if argv.isEmpty && requireCommand {
+            throw AgentError.usage("exec needs a command: secret-agent exec [options] -- CMD [ARGS…], or exec.command in the configuration")
+        }
+        let prepared = try await Pipeline.prepare(config: config, envFrom: options.envFrom, inherited: inherited,
+                                                  environment: environment, cwd: cwd, logger: logger)
+        backends = prepared.backends
+        do {
+            try Pipeline.write(prepared.rendered.files, config: config, logger: logger)
+        } catch {
+            await prepared.backends.shutdown()
+            throw error
+        }
+        let injected = prepared.rendered.environment
+        if once {
+            await prepared.backends.shutdown()
+            logger.debug("replacing the agent with the command", metadata: ["command": "\(argv.first ?? "")"])
+            try ChildProcess.execInPlace(command: argv, environment: childEnvironment(injected))
+        }
+        if !watch {
+            await prepared.backends.shutdown()
+            backends = nil
+        }
+        let hupReloads = options.config != nil
+        var supervisor: Supervisor?
+        if let exec = config.exec, !argv.isEmpty {
+            SignalHub.becomeChildSubreaper()
+            let s = Supervisor(stopSignal: exec.stopSignal, stopTimeout: exec.stopTimeout, hupReloads: hupReloads, logger: logger)
+            try await s.start(command: argv, environment: childEnvironment(injected))
+            supervisor = s
+        }
+        let loop = AgentLoop(job: prepared.job, providers: prepared.backends.providers, outcomes: prepared.outcomes,
+                             written: prepared.rendered.files, injected: supervisor == nil ? nil : injected,
+                             command: supervisor == nil ? nil : argv, settings: Self.settings(config),
+                             child: supervisor.map { SupervisedChild($0) },
+                             composeEnvironment: { [environment, pristine = options.pristine] in
+                                 Pipeline.childEnvironment(agent: environment, injected: $0, pristine: pristine)
+                             },
+                             commandEnvironment: environment, logger: logger)
+        self.loop = loop
+        if watch {
+            await loop.start()
+            startLeaseWatch()
+        }
+        let status: Int32
+        if let supervisor {
+            let events = Task { [weak self] in
+                for await event in supervisor.events where event == .reloadRequested {
+                    await self?.reload()
+                }
+            }
+            status = await supervisor.wait().exitCode
+            events.cancel()
+        } else {
+            status = await waitForTermination(hupReloads: hupReloads)
+        }
+        await loop.stop()
+        await backends?.shutdown()
+        return status
+    }
+
+    private var inherited: [String: String]? { options.pristine ? nil : environment }
+
+    private func childEnvironment(_ injected: [String: String]) -> [String: String] {
+        Pipeline.childEnvironment(agent: environment, injected: injected, pristine: options.pristine)
+    }
+
+    static func settings(_ config: AgentConfig) -> AgentLoop.Settings {
+        AgentLoop.Settings(poll: config.poll, defaultAllowDisk: config.allowDisk,
+                           reloadSignal: config.exec?.reloadSignal ?? SIGHUP)
+    }
+
+    /// Vault leases replaced before expiry count as rotations.
+    private func startLeaseWatch() {
+        guard let stream = backends?.leaseReplacements, let loop else { return }
+        Task {
+            for await locator in stream {
+                await loop.refresh([locator], reason: "lease replaced")
+            }
+        }
+    }
+
+    /// Without a child: SIGTERM/SIGINT end the agent (status 0); SIGHUP reloads with --config.
+    private func waitForTermination(hupReloads: Bool) async -> Int32 {
+        logger.info("rendered; watching until SIGTERM or SIGINT")
+        for await info in SignalHub.shared.signals() {
+            switch info.signal {
+            case SIGTERM, SIGINT:
+                logger.info("stopping", metadata: ["signal": "\(SignalName.name(info.signal))"])
+                return 0
+            case SIGHUP where hupReloads:
+                await reload()
+            default:
+                continue
+            }
+        }
+        return 0
+    }
+
+    /// SIGHUP: read the configuration again. A broken one is refused and the old one keeps running.
+    func reload() async {
+        logger.notice("reloading the configuration")
+        do {
+            let config = try loadConfig()
+            let job = try Job.compile(config: config, envFrom: options.envFrom, flagsBase: cwd, inherited: inherited)
+            let fresh = try await Backends.make(for: job.locators, config: config, environment: environment, logger: logger)
+            do {
+                let outcomes = try await StartupFetch(providers: fresh.providers, timeout: min(config.startTimeout, .seconds(30)),
+                                                      logger: logger).run(job.locators)
+                let rendered = try job.render(StartupFetch.resolutions(outcomes), defaultAllowDisk: config.allowDisk)
+                try AtomicWriter.preflight(rendered.files)
+                guard let loop else { return }
+                await loop.replace(job: job, providers: fresh.providers, outcomes: outcomes, settings: Self.settings(config),
+                                   command: config.exec?.command)
+            } catch {
+                await fresh.shutdown()
+                throw error
+            }
+            await backends?.shutdown()
+            backends = fresh
+            startLeaseWatch()
+            logger.notice("configuration reloaded")
+        } catch {
+            logger.error("configuration refused; the old one keeps running", metadata: [
+                "error": "\((error as? any AgentFailure)?.description ?? "\(error)")",
+            ])
+        }
+    }
+}
