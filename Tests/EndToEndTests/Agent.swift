@@ -17,7 +17,7 @@ enum Agent {
 
     static var binary: String { productsDirectory.appendingPathComponent("secret-agent").path }
     static var testChild: String { productsDirectory.appendingPathComponent("test-child").path }
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     struct Result {
         var status: Int32
