@@ -53,7 +53,8 @@ public enum AtomicWriter {
             return false
         }
         var template = Array("\(dir)/\(tempPrefix)XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkostemp($0.baseAddress!, O_CLOEXEC) }
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         guard fd >= 0 else {
             throw AgentError.cannotCreate("cannot create a file in \(dir): \(FileBytes.lastErrorDescription())")
         }

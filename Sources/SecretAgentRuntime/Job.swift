@@ -92,7 +92,8 @@ public struct Job: Sendable {
         return (parts[2] == "secretsmanager" && parts[5].hasPrefix("secret:")) || (parts[2] == "ssm" && parts[5].hasPrefix("parameter/"))
     }
 
-    static func parse(_ spec: TemplateSpec) throws -> Template {
+    /// Reads and parses one file template (its source file, partials included).
+    public static func parse(_ spec: TemplateSpec) throws -> Template {
         let text: String
         switch spec.source {
         case .contents(let c): text = c

@@ -17,6 +17,7 @@ actor AgentSession {
     let logger: Logger
     var backends: Backends?
     var loop: AgentLoop?
+    var watcher: FileWatcher?
 
     init(options: AgentOptions, command: [String], logger: Logger) {
         self.options = options
@@ -84,6 +85,7 @@ actor AgentSession {
         if watch {
             await loop.start()
             startLeaseWatch()
+            await startFileWatch()
         }
         let status: Int32
         if let supervisor {
@@ -98,8 +100,24 @@ actor AgentSession {
             status = await waitForTermination(hupReloads: hupReloads)
         }
         await loop.stop()
+        watcher?.stop()
         await backends?.shutdown()
         return status
+    }
+
+    /// inotify: rendered files written back, template sources re-read, `file:` secrets re-read.
+    private func startFileWatch() async {
+        guard let loop else { return }
+        do {
+            let w = try FileWatcher()
+            w.watch(await loop.watchedPaths())
+            watcher = w
+            Task {
+                for await event in w.events { await loop.fileEvent(event) }
+            }
+        } catch {
+            logger.warning("file watching unavailable; files are checked at each poll only", metadata: ["error": "\(error)"])
+        }
     }
 
     private var inherited: [String: String]? { options.pristine ? nil : environment }
@@ -162,6 +180,7 @@ actor AgentSession {
             await backends?.shutdown()
             backends = fresh
             startLeaseWatch()
+            if let loop { watcher?.watch(await loop.watchedPaths()) }
             logger.notice("configuration reloaded")
         } catch {
             logger.error("configuration refused; the old one keeps running", metadata: [
