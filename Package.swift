@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // References and the template engine: parse, report references, render. No I/O.
@@ -41,14 +44,24 @@ let package = Package(
             "CSecretAgent",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Resolving, rendering, the atomic writer, the exec/run pipeline.
+        // Resolving, rendering, the atomic writer, the agent loop, inotify.
         .target(name: "SecretAgentRuntime", dependencies: [
             "SecretAgentCore", "SecretAgentProcess", "CSecretAgent",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Operations: sd_notify, the /healthz and /metrics listener, metrics, the cost plan.
+        .target(name: "SecretAgentOps", dependencies: [
+            "SecretAgentCore", "SecretAgentRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // The command line: one file per command.
         .executableTarget(name: "secret-agent", dependencies: [
-            "SecretAgentCore", "SecretAgentRuntime", "SecretAgentProcess", "SecretAgentAWS", "SecretAgentVault",
+            "SecretAgentCore", "SecretAgentRuntime", "SecretAgentProcess", "SecretAgentAWS", "SecretAgentVault", "SecretAgentOps",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -61,6 +74,7 @@ let package = Package(
         .testTarget(name: "SecretAgentVaultTests", dependencies: ["SecretAgentVault"]),
         .testTarget(name: "SecretAgentProcessTests", dependencies: ["SecretAgentProcess"]),
         .testTarget(name: "SecretAgentRuntimeTests", dependencies: ["SecretAgentRuntime"]),
+        .testTarget(name: "SecretAgentOpsTests", dependencies: ["SecretAgentOps"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SecretAgentCore"]),
     ]
 )
