@@ -1,0 +1,184 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import SecretTemplate
+
+/// How a request is signed.
+enum Signing: Sendable {
+    /// With the agent's credential chain (refreshed once if AWS says they expired).
+    case chain(CredentialChain)
+    /// With given credentials (STS AssumeRole with a source profile's keys).
+    case fixed(AWSCredentials)
+    /// Not at all (STS AssumeRoleWithWebIdentity).
+    case none
+}
+
+/// One AWS API call.
+struct AWSCall: Sendable {
+    var service: AWSService
+    var operation: String
+    var region: String
+    var endpoint: Endpoint
+    var contentType: String
+    var body: [UInt8]
+    /// How many names (parameters, secrets, paths) the call carries, for the debug log.
+    var nameCount: Int
+    /// What the call is about, for messages: `ssm:/a, ssm:/b`.
+    var subject: String
+
+    /// A JSON 1.1 call (`X-Amz-Target: AmazonSSM.GetParameters`).
+    static func json(_ service: AWSService, _ operation: String, region: String, endpoint: Endpoint,
+                     body: Value, names: Int, subject: String) -> AWSCall {
+        AWSCall(service: service, operation: operation, region: region, endpoint: endpoint,
+                contentType: "application/x-amz-json-1.1", body: Array(JSON.serialize(body).utf8),
+                nameCount: names, subject: subject)
+    }
+
+    var headers: [(String, String)] {
+        var h = [("content-type", contentType)]
+        if !service.targetPrefix.isEmpty { h.append(("x-amz-target", "\(service.targetPrefix).\(operation)")) }
+        return h
+    }
+}
+
+/// Retries and timeouts for AWS calls.
+struct RetryPolicy: Sendable {
+    /// Attempts per call, the first included.
+    var maxAttempts = 4
+    var baseDelay: Duration = .milliseconds(200)
+    var maxDelay: Duration = .seconds(5)
+    /// Per attempt, from sending to the last byte of the answer.
+    var timeout: Duration = .seconds(10)
+
+    /// Exponential backoff with full jitter: uniformly 0…min(max, base·2^(attempt-1)).
+    func delay(afterAttempt attempt: Int) -> Duration {
+        let cap = min(maxDelay, baseDelay * (1 << min(attempt - 1, 20)))
+        let ms = cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000
+        return .milliseconds(Int64.random(in: 0...max(ms, 1)))
+    }
+}
+
+/// Sends signed AWS calls over the shared HTTP client, with retries, counting and error mapping.
+struct AWSTransport: Sendable {
+    let http: HTTPClient
+    let logger: Logger
+    let stats: CallStats
+    let retry: RetryPolicy
+
+    /// Sends a call and returns the body of a 2xx answer; anything else throws `AWSError`
+    /// (with `code` set, so callers can turn `ParameterNotFound` into "not found").
+    func send(_ call: AWSCall, signing: Signing) async throws -> [UInt8] {
+        var refreshed = false
+        var attempt = 0
+        while true {
+            attempt += 1
+            let credentials: AWSCredentials?
+            switch signing {
+            case .chain(let chain): credentials = try await chain.credentials()
+            case .fixed(let c): credentials = c
+            case .none: credentials = nil
+            }
+            let identity = credentials?.identity ?? "no credentials (unsigned)"
+            let (status, errorType, body): (Int, String?, [UInt8])
+            do {
+                (status, errorType, body) = try await exchange(call, credentials: credentials, attempt: attempt)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                let problem = Self.describe(error, timeout: retry.timeout)
+                // The HTTP client already retries refused connections until the deadline, so a
+                // transport failure is tried twice at most; the agent's start-up loop retries more.
+                guard attempt < min(retry.maxAttempts, 2) else {
+                    throw AWSError.unavailable("cannot reach AWS \(call.service.rawValue) at \(call.endpoint) for \(call.operation) (\(call.subject)): \(problem) after \(attempt) attempts; check the network and AWS_ENDPOINT_URL settings")
+                }
+                try await backoff(call, attempt: attempt, reason: problem)
+                continue
+            }
+            if (200..<300).contains(status) { return body }
+            let fault = AWSFault(status: status, errorTypeHeader: errorType, body: body)
+            let action = "\(call.service.signingName):\(call.operation)"
+            if AWSErrorCodes.expired.contains(fault.code), !refreshed, case .chain(let chain) = signing {
+                refreshed = true
+                await chain.invalidate()
+                attempt -= 1
+                continue
+            }
+            if AWSErrorCodes.auth.contains(fault.code) || status == 401 || (status == 403 && !AWSErrorCodes.throttling.contains(fault.code)) {
+                let detail = fault.message.isEmpty ? "" : " (\(fault.message))"
+                throw AWSError.denied("AWS refused \(action) on \(call.subject) for \(identity): \(fault.code)\(detail); \(AWSErrorCodes.advice(for: fault.code, action: action))",
+                                      code: fault.code, status: status)
+            }
+            if AWSErrorCodes.throttling.contains(fault.code) || status == 429 || status >= 500 {
+                guard attempt < retry.maxAttempts else {
+                    throw AWSError.unavailable("AWS \(action) kept failing for \(call.subject): \(fault.code) (HTTP \(status)) after \(attempt) attempts",
+                                               code: fault.code, status: status)
+                }
+                try await backoff(call, attempt: attempt, reason: "\(fault.code) (HTTP \(status))")
+                continue
+            }
+            let detail = fault.message.isEmpty ? "" : ": \(fault.message)"
+            throw AWSError.failed("AWS \(action) failed for \(call.subject): \(fault.code)\(detail)", code: fault.code, status: status)
+        }
+    }
+
+    /// One HTTP exchange: sign, send, read the whole answer.
+    private func exchange(_ call: AWSCall, credentials: AWSCredentials?, attempt: Int) async throws -> (Int, String?, [UInt8]) {
+        var headers = call.headers
+        if let credentials {
+            headers = SigV4.sign(method: "POST", endpoint: call.endpoint, headers: headers, body: call.body,
+                                 credentials: credentials, region: call.region, service: call.service.signingName)
+        } else {
+            headers.insert(("host", call.endpoint.hostHeader), at: 0)
+        }
+        var request = HTTPClientRequest(url: call.endpoint.url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "user-agent", value: "secret-agent")
+        request.body = .bytes(ByteBuffer(bytes: call.body))
+
+        let service = call.service.signingName
+        stats.begin(service: service, operation: call.operation)
+        defer { stats.end(service: service) }
+        let started = ContinuousClock.now
+        let response = try await http.execute(request, timeout: .nanoseconds(Self.nanoseconds(retry.timeout)), logger: nil)
+        let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
+        let elapsed = ContinuousClock.now - started
+        logger.debug("AWS call \(service):\(call.operation) with \(call.nameCount) name\(call.nameCount == 1 ? "" : "s")", metadata: [
+            "aws_service": "\(service)", "aws_operation": "\(call.operation)", "names": "\(call.nameCount)",
+            "region": "\(call.region)", "status": "\(response.status.code)", "attempt": "\(attempt)",
+            "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ])
+        if let id = response.headers.first(name: "x-amzn-requestid") {
+            logger.trace("AWS request id", metadata: ["aws_operation": "\(call.operation)", "request_id": "\(id)"])
+        }
+        return (Int(response.status.code), response.headers.first(name: "x-amzn-errortype"), Array(buffer.readableBytesView))
+    }
+
+    private func backoff(_ call: AWSCall, attempt: Int, reason: String) async throws {
+        let delay = retry.delay(afterAttempt: attempt)
+        logger.debug("retrying AWS call", metadata: [
+            "aws_operation": "\(call.operation)", "reason": "\(reason)", "attempt": "\(attempt)", "delay": "\(delay)",
+        ])
+        try await Task.sleep(for: delay)
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+
+    /// A transport failure in words (never a header or body).
+    static func describe(_ error: any Error, timeout: Duration) -> String {
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .getConnectionFromPoolTimeout:
+                return "no answer within \(timeout)"
+            case .remoteConnectionClosed: return "the connection was closed"
+            default: return "HTTP client error \(e)"
+            }
+        }
+        let text = String(describing: error)
+        return text.count > 200 ? String(text.prefix(200)) : text
+    }
+}

@@ -1,0 +1,141 @@
+import Crypto
+import Foundation
+
+/// An endpoint URL split into what signing and sending need: `scheme://host[:port][/path]`.
+struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+    var scheme: String
+    /// The host as written in a URL (an IPv6 address keeps its brackets).
+    var host: String
+    var port: Int?
+    /// The path, `/` at least.
+    var path: String
+
+    init?(_ text: String) {
+        guard let sep = text.range(of: "://") else { return nil }
+        scheme = text[..<sep.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else { return nil }
+        var rest = Substring(text[sep.upperBound...])
+        if let q = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<q] }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = rest[..<slash]
+        path = slash == rest.endIndex ? "/" : String(rest[slash...])
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            host = String(authority[...close])
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":") { guard let p = Int(after.dropFirst()) else { return nil }; port = p }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = String(authority[..<colon])
+            guard let p = Int(authority[authority.index(after: colon)...]) else { return nil }
+            port = p
+        } else {
+            host = String(authority)
+        }
+        guard !host.isEmpty else { return nil }
+        host = host.lowercased()
+    }
+
+    /// The `Host` header: the port only when it is not the scheme's default.
+    var hostHeader: String {
+        guard let port, port != (scheme == "https" ? 443 : 80) else { return host }
+        return "\(host):\(port)"
+    }
+
+    var url: String { "\(scheme)://\(hostHeader)\(path)" }
+    var description: String { url }
+
+    /// True for 127.0.0.0/8, ::1 and localhost.
+    var isLoopback: Bool {
+        host == "localhost" || host.hasPrefix("127.") || host == "[::1]"
+    }
+}
+
+/// AWS Signature Version 4 (header signing), as in the AWS test suite.
+enum SigV4 {
+    /// Headers never signed: proxies and clients change them (`User-Agent`, as moto re-signs).
+    static let unsigned: Set<String> = ["user-agent", "expect", "x-amzn-trace-id", "content-length", "connection"]
+
+    /// Signs a request and returns every header to send: the given ones plus `host`,
+    /// `x-amz-date`, `x-amz-security-token` (when the credentials have one) and `authorization`.
+    static func sign(method: String, endpoint: Endpoint, query: [(String, String)] = [], headers: [(String, String)],
+                     body: [UInt8], credentials: AWSCredentials, region: String, service: String,
+                     date: Date = Date()) -> [(String, String)] {
+        let amzDate = AWSDate.amzDate(date)
+        let day = String(amzDate.prefix(8))
+        var all = headers.filter { $0.0.lowercased() != "host" }
+        all.insert(("host", endpoint.hostHeader), at: 0)
+        all.append(("x-amz-date", amzDate))
+        if let token = credentials.sessionToken { all.append(("x-amz-security-token", token)) }
+        let (canonical, signedHeaders) = canonicalRequest(method: method, path: endpoint.path, query: query, headers: all, body: body)
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        let toSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(hex(SHA256.hash(data: Array(canonical.utf8))))"
+        let key = signingKey(secret: credentials.secretAccessKey, day: day, region: region, service: service)
+        let signature = hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        all.append(("authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"))
+        return all
+    }
+
+    /// The canonical request and the `SignedHeaders` list.
+    static func canonicalRequest(method: String, path: String, query: [(String, String)], headers: [(String, String)],
+                                 body: [UInt8]) -> (String, String) {
+        var grouped: [String: [String]] = [:]
+        for (name, value) in headers {
+            let lower = name.lowercased()
+            guard !unsigned.contains(lower) else { continue }
+            grouped[lower, default: []].append(trimHeader(value))
+        }
+        let names = grouped.keys.sorted()
+        let canonicalHeaders = names.map { "\($0):\(grouped[$0]!.joined(separator: ","))\n" }.joined()
+        let signedHeaders = names.joined(separator: ";")
+        let canonicalURI = path.isEmpty ? "/" : path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { uriEncode(String($0)) }.joined(separator: "/")
+        let encoded: [(String, String)] = query.map { (uriEncode($0.0), uriEncode($0.1)) }
+        let sortedQuery = encoded.sorted { (a: (String, String), b: (String, String)) -> Bool in
+            a.0 == b.0 ? a.1 < b.1 : a.0 < b.0
+        }
+        let canonicalQuery = sortedQuery.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        let payload = hex(SHA256.hash(data: body))
+        let canonical = [method, canonicalURI, canonicalQuery, canonicalHeaders, signedHeaders, payload].joined(separator: "\n")
+        return (canonical, signedHeaders)
+    }
+
+    static func signingKey(secret: String, day: String, region: String, service: String) -> SymmetricKey {
+        var key = SymmetricKey(data: Array("AWS4\(secret)".utf8))
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+        }
+        return key
+    }
+
+    /// RFC 3986 encoding of everything but the unreserved characters.
+    static func uriEncode(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let h = String(b, radix: 16, uppercase: true)
+                out += "%" + (h.count == 1 ? "0" + h : h)
+            }
+        }
+        return out
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`) as AWS query APIs take it.
+    static func formBody(_ pairs: [(String, String)]) -> [UInt8] {
+        Array(pairs.map { "\(uriEncode($0.0))=\(uriEncode($0.1))" }.joined(separator: "&").utf8)
+    }
+
+    private static func trimHeader(_ value: String) -> String {
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in digest { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
