@@ -74,7 +74,9 @@ final class SSMProvider: SecretProvider {
         return String(bare)
     }
 
-    private func getParameters(_ batch: [Locator], region: String) async throws -> [(Locator, FetchOutcome)] {
+    /// GetParameters for one batch; without `decrypt` only names and versions are trustworthy
+    /// (a poll: SecureString values are not decrypted, so KMS is not called).
+    func getParameters(_ batch: [Locator], region: String, decrypt: Bool = true) async throws -> [(Locator, FetchOutcome)] {
         let names: [String] = batch.compactMap {
             guard case .ssm(let name, let selector) = $0 else { return nil }
             return selector.map { "\(name):\($0)" } ?? name
@@ -82,13 +84,13 @@ final class SSMProvider: SecretProvider {
         let answer: Value
         do {
             answer = try await context.call(.ssm, "GetParameters", region: region,
-                                            body: .map(["Names": .list(names.map { .string($0) }), "WithDecryption": .bool(true)]),
+                                            body: .map(["Names": .list(names.map { .string($0) }), "WithDecryption": .bool(decrypt)]),
                                             names: names.count, subject: AWSContext.subject(batch.map(\.text)))
         } catch let error as AWSError where Self.missingVersion.contains(error.code ?? "") {
             // A version or label that does not exist fails the whole call: find which one.
             guard batch.count > 1 else { return [(batch[0], .notFound)] }
             var out: [(Locator, FetchOutcome)] = []
-            for locator in batch { out += try await getParameters([locator], region: region) }
+            for locator in batch { out += try await getParameters([locator], region: region, decrypt: decrypt) }
             return out
         }
         var found: [String: Secret] = [:]
@@ -104,7 +106,7 @@ final class SSMProvider: SecretProvider {
 
     /// Every parameter under the path, as a map from the name relative to the path to the value;
     /// the version is a digest of the names and versions, so it changes when any of them does.
-    private func getParametersByPath(_ locator: Locator, region: String) async throws -> FetchOutcome {
+    func getParametersByPath(_ locator: Locator, region: String, decrypt: Bool = true) async throws -> FetchOutcome {
         guard case .ssmPath(var path) = locator else { return .notFound }
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
         let prefix = path == "/" ? "/" : path + "/"
@@ -114,7 +116,7 @@ final class SSMProvider: SecretProvider {
         var pages = 0
         repeat {
             pages += 1
-            var body: [String: Value] = ["Path": .string(path), "Recursive": .bool(true), "WithDecryption": .bool(true),
+            var body: [String: Value] = ["Path": .string(path), "Recursive": .bool(true), "WithDecryption": .bool(decrypt),
                                          "MaxResults": .number("10")]
             if let token { body["NextToken"] = .string(token) }
             let answer = try await context.call(.ssm, "GetParametersByPath", region: region, body: .map(body), names: 1, subject: locator.text)

@@ -15,6 +15,7 @@ final class SecretsManagerProvider: SecretProvider {
     let context: AWSContext
     let logger: Logger
     private let batchDenied = Flag()
+    let listDenied = Flag()
     static let batchSize = 20
 
     init(context: AWSContext, logger: Logger) {
