@@ -71,8 +71,8 @@ final class Backends: Sendable {
 struct AWSVaultSigner: VaultAWSLoginSigner {
     let aws: AWSBackend
 
-    func signedGetCallerIdentity(serverID: String?) async throws -> (method: String, url: String, headers: [(String, String)], body: [UInt8]) {
+    func signedGetCallerIdentity(serverID: String?) async throws -> VaultAWSSignedRequest {
         let r = try await aws.vaultLoginRequest(serverID: serverID)
-        return (r.method, r.url, r.headers, r.body)
+        return VaultAWSSignedRequest(method: r.method, url: r.url, headers: r.headers, body: r.body)
     }
 }
