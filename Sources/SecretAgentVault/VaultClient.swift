@@ -1,0 +1,151 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import SecretAgentCore
+import SecretTemplate
+
+/// A Vault answer: the status and the body parsed as JSON (nil when empty or not JSON).
+struct VaultResponse: Sendable {
+    let status: Int
+    let body: Value?
+
+    var isSuccess: Bool { (200..<300).contains(status) }
+    /// The `data` object of the answer.
+    var data: Value? { body?["data"] }
+    /// The server's `errors` list, joined.
+    var errors: String {
+        guard case .list(let items)? = body?["errors"] else { return "" }
+        return items.compactMap(\.stringValue).joined(separator: "; ")
+    }
+}
+
+/// The HTTP side of Vault: address, namespace, TLS, timeouts and retries with backoff and jitter
+/// on 5xx and connection errors (never on 4xx). It knows nothing about auth or KV.
+final class VaultClient: Sendable {
+    let address: String
+    let namespace: String?
+    let options: VaultOptions
+    private let http: HTTPClient
+    private let tls: TLSConfiguration?
+    private let logger: Logger
+
+    init(options: VaultOptions, http: HTTPClient, logger: Logger) throws(VaultError) {
+        self.options = options
+        self.address = options.address
+        self.namespace = options.namespace
+        self.http = http
+        self.logger = logger
+        if options.address.hasPrefix("https://") && (options.caCert != nil || options.skipVerify) {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let ca = options.caCert {
+                guard FileReader.isReadable(ca) else {
+                    throw VaultError(.config, "Vault CA certificate \(ca) (vault.ca_cert or VAULT_CACERT) cannot be read")
+                }
+                tls.trustRoots = .file(ca)
+            }
+            if options.skipVerify { tls.certificateVerification = .none }
+            self.tls = tls
+        } else {
+            self.tls = nil
+        }
+    }
+
+    /// Sends one request, retrying transient failures. `sensitive` lists the credentials in the
+    /// request, removed from any server text that ends up in an error.
+    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Value? = nil,
+              token: String?, headers extra: [(String, String)] = [], sensitive: [String] = []) async throws(VaultError) -> VaultResponse {
+        var request = HTTPClientRequest(url: address + "/v1/" + Self.encodePath(path) + Self.encodeQuery(query))
+        request.method = method
+        request.tlsConfiguration = tls
+        if let token { request.headers.add(name: "X-Vault-Token", value: token) }
+        if let namespace { request.headers.add(name: "X-Vault-Namespace", value: namespace) }
+        request.headers.add(name: "X-Vault-Request", value: "true")
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: JSON.serialize(body)))
+        }
+        var attempt = 0
+        while true {
+            let started = ContinuousClock.now
+            do {
+                let response = try await http.execute(request, timeout: .nanoseconds(Int64(options.timeout.nanoseconds)), logger: nil)
+                let bytes = try await response.body.collect(upTo: 64 << 20)
+                let text = String(buffer: bytes)
+                let parsed = text.isEmpty ? nil : try? JSON.parse(text)
+                let result = VaultResponse(status: Int(response.status.code), body: parsed)
+                logger.trace("vault \(method.rawValue) \(path) → \(result.status) in \(ContinuousClock.now - started)")
+                if Self.isRetryable(result.status) && attempt < options.maxRetries {
+                    attempt += 1
+                    logger.debug("vault \(method.rawValue) \(path) answered \(result.status); retry \(attempt) of \(options.maxRetries)")
+                    await Backoff.sleep(attempt: attempt)
+                    continue
+                }
+                return result
+            } catch {
+                let reason = Redactor(secrets: sensitive + [token].compactMap { $0 }).clean("\(error)")
+                if error is NIOSSLError || error is BoringSSLError || reason.contains("certificate") {
+                    let what = reason.contains("CERTIFICATE_VERIFY_FAILED") ? "its certificate could not be verified" : reason
+                    throw VaultError(.tls, "TLS with Vault at \(address) failed (\(what)); if the server's certificate comes from a private CA, set vault.ca_cert or VAULT_CACERT to it")
+                }
+                if attempt < options.maxRetries {
+                    attempt += 1
+                    logger.debug("vault \(method.rawValue) \(path) failed (\(reason)); retry \(attempt) of \(options.maxRetries)")
+                    await Backoff.sleep(attempt: attempt)
+                    continue
+                }
+                throw VaultError(.unavailable, "cannot reach Vault at \(address) (\(path)): \(reason); check vault.address / VAULT_ADDR and that the server is up")
+            }
+        }
+    }
+
+    static func isRetryable(_ status: Int) -> Bool {
+        status >= 500 && status != 501
+    }
+
+    /// Percent-encodes each segment of a path, keeping the slashes.
+    static func encodePath(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: true).map { percentEncode(String($0)) }.joined(separator: "/")
+    }
+
+    static func encodeQuery(_ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return "" }
+        return "?" + query.map { percentEncode($0.0) + "=" + percentEncode($0.1) }.joined(separator: "&")
+    }
+
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            let c = Character(Unicode.Scalar(byte))
+            if c.isASCII && (c.isLetter || c.isNumber || "-._~".contains(c)) {
+                out.append(c)
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        return out
+    }
+}
+
+/// Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms … capped at 2 s.
+enum Backoff {
+    static func delay(attempt: Int, base: Duration = .milliseconds(100), cap: Duration = .seconds(2)) -> Duration {
+        let exp = min(cap, base * (1 << min(attempt - 1, 20)))
+        return exp * Double.random(in: 0.5...1.0)
+    }
+
+    static func sleep(attempt: Int) async {
+        try? await Task.sleep(for: delay(attempt: attempt))
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+
+    var seconds: Double { Double(nanoseconds) / 1e9 }
+}
