@@ -26,7 +26,12 @@ final class Backends: Sendable {
         let needsVault = schemes.contains(.vault) || (config.vault?.auth.method == .aws && schemes.contains(.vault))
         guard needsAWS || needsVault else { return Backends(providers: set, vault: nil, http: nil) }
 
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        // Fail a refused connection at once (the agent's own retries and start deadline apply),
+        // and bound the connect time; AsyncHTTPClient's default retries until the request deadline.
+        var httpConfig = HTTPClient.Configuration()
+        httpConfig.connectionPool.retryConnectionEstablishment = false
+        httpConfig.timeout.connect = .seconds(10)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
         var aws: AWSBackend?
         if needsAWS || config.vault?.auth.method == .aws {
             let backend = AWSBackend(settings: config.aws, environment: environment, httpClient: http, logger: logger)
