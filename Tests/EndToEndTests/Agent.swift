@@ -59,7 +59,10 @@ enum Agent {
 
     /// The environment for a test run: the test's own, minus anything that would reach real backends.
     static func cleanEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") }
+        // Without the test servers' variables: some hold secret ARNs, which the agent would resolve for the child.
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") && !$0.key.hasPrefix("SECRET_AGENT_TEST_")
+        }
         env.merge(extra) { _, new in new }
         return env
     }

@@ -1,0 +1,127 @@
+import Metrics
+import Prometheus
+import SecretAgentCore
+import SecretAgentRuntime
+import Synchronization
+
+/// The agent's metrics, in one place, through swift-metrics: each call works with whatever
+/// factory the process bootstrapped (Prometheus with `--listen`, nothing otherwise).
+///
+/// | name | type | labels |
+/// |---|---|---|
+/// | `secret_agent_api_calls_total` | counter | `backend`, `operation` (`GetParameters`, `BatchGetSecretValue`, `read`…) |
+/// | `secret_agent_errors_total` | counter | `backend`, `kind` (`unavailable`, `permission`, `data`, `config`, `write`, `usage`, `other`) |
+/// | `secret_agent_fetch_seconds` | histogram | `backend` |
+/// | `secret_agent_renders_total` | counter | — (templates written because their bytes changed) |
+/// | `secret_agent_child_reloads_total` | counter | — (reload signals or `on_change` commands) |
+/// | `secret_agent_child_restarts_total` | counter | — |
+/// | `secret_agent_seconds_since_last_success` | gauge | `backend` (set when `/metrics` is read) |
+/// | `secret_agent_lease_seconds_left` | gauge | `lease` (the reference, e.g. `vault:database/creds/app`) |
+/// | `secret_agent_token_seconds_left` | gauge | `backend` |
+///
+/// Labels hold backend names, operations and reference names: never a value.
+public enum AgentMetrics {
+    public static let apiCalls = "secret_agent_api_calls_total"
+    public static let errors = "secret_agent_errors_total"
+    public static let fetchSeconds = "secret_agent_fetch_seconds"
+    public static let renders = "secret_agent_renders_total"
+    public static let childReloads = "secret_agent_child_reloads_total"
+    public static let childRestarts = "secret_agent_child_restarts_total"
+    public static let secondsSinceLastSuccess = "secret_agent_seconds_since_last_success"
+    public static let leaseSecondsLeft = "secret_agent_lease_seconds_left"
+    public static let tokenSecondsLeft = "secret_agent_token_seconds_left"
+
+    private static let bootstrapped = Mutex<PrometheusCollectorRegistry?>(nil)
+
+    /// Bootstraps swift-metrics with a Prometheus factory the first time it is called and
+    /// returns its registry; later calls return the same registry. (swift-metrics allows one
+    /// bootstrap per process: do not bootstrap another factory as well.)
+    public static func bootstrapPrometheus() -> PrometheusCollectorRegistry {
+        bootstrapped.withLock { registry in
+            if let registry { return registry }
+            let fresh = PrometheusCollectorRegistry()
+            var factory = PrometheusMetricsFactory(registry: fresh)
+            factory.defaultDurationHistogramBuckets = fetchBuckets
+            MetricsSystem.bootstrap(factory)
+            registry = fresh
+            return fresh
+        }
+    }
+
+    /// Fetch latency buckets: from a fast local read to a slow cross-region call.
+    static let fetchBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+    ]
+
+    /// A template was written (its bytes changed).
+    public static func rendered(count: Int = 1) {
+        Counter(label: renders).increment(by: count)
+    }
+
+    /// The child got its reload signal (or a template's `on_change` command ran).
+    public static func reloaded() {
+        Counter(label: childReloads).increment()
+    }
+
+    /// The child was restarted (an environment change, or `on_change: restart`).
+    public static func restarted() {
+        Counter(label: childRestarts).increment()
+    }
+
+    /// `count` API calls to `backend` (`aws-ssm`, `aws-secretsmanager`, `vault`, `sts`…).
+    public static func apiCall(backend: String, operation: String, count: Int = 1) {
+        Counter(label: apiCalls, dimensions: [("backend", backend), ("operation", operation)]).increment(by: count)
+    }
+
+    /// A failed check or fetch of `backend`; `kind` as `errorKind(_:)` names it.
+    public static func error(backend: String, kind: String) {
+        Counter(label: errors, dimensions: [("backend", backend), ("kind", kind)]).increment()
+    }
+
+    /// A failed check or fetch of `backend`, classified by its exit status.
+    public static func error(backend: String, _ error: any Error) {
+        self.error(backend: backend, kind: errorKind(error))
+    }
+
+    /// How long one fetch or poll of `backend` took.
+    public static func fetchDuration(backend: String, seconds: Double) {
+        Timer(label: fetchSeconds, dimensions: [("backend", backend)]).recordSeconds(seconds)
+    }
+
+    /// How long one fetch or poll of `backend` took.
+    public static func fetchDuration(backend: String, _ duration: Duration) {
+        fetchDuration(backend: backend, seconds: HealthSnapshot.seconds(duration))
+    }
+
+    /// Time left on a leased dynamic secret, named by its reference.
+    public static func leaseSecondsLeft(_ seconds: Double, lease: String) {
+        Gauge(label: leaseSecondsLeft, dimensions: [("lease", lease)]).record(seconds)
+    }
+
+    /// Time left on the backend's login token (Vault) or temporary credentials (AWS).
+    public static func tokenSecondsLeft(_ seconds: Double, backend: String) {
+        Gauge(label: tokenSecondsLeft, dimensions: [("backend", backend)]).record(seconds)
+    }
+
+    /// Sets `secret_agent_seconds_since_last_success` for every backend of a health report.
+    public static func observe(_ report: HealthReport) {
+        for b in report.backends {
+            Gauge(label: secondsSinceLastSuccess, dimensions: [("backend", b.name)]).record(b.secondsSinceLastSuccess)
+        }
+    }
+
+    /// A short, bounded label for an error: its exit status's meaning.
+    public static func errorKind(_ error: any Error) -> String {
+        guard let failure = error as? any AgentFailure else { return "other" }
+        switch failure.exitCode {
+        case .unavailable: return "unavailable"
+        case .noPermission: return "permission"
+        case .dataError: return "data"
+        case .config: return "config"
+        case .cannotCreate: return "write"
+        case .usage: return "usage"
+        case .success: return "other"
+        }
+    }
+}
