@@ -33,11 +33,13 @@ let package = Package(
             "SecretAgentCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // The Vault / OpenBao client, auth methods, KV and leases.
         .target(name: "SecretAgentVault", dependencies: [
             "SecretAgentCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // The child process: spawn, signals, reaping, graceful stop (no secrets logic here).
         .target(name: "SecretAgentProcess", dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// Counts AWS API calls per service and operation (every HTTP attempt), and the most calls one
 /// service had in flight at once — so tests and metrics can prove batching and concurrency.
@@ -13,6 +14,7 @@ final class CallStats: @unchecked Sendable {
         counts["\(service)/\(operation)", default: 0] += 1
         inFlight[service, default: 0] += 1
         peak[service] = max(peak[service] ?? 0, inFlight[service]!)
+        Counter(label: "secret_agent_api_calls_total", dimensions: [("backend", "aws-\(service)"), ("operation", operation)]).increment()
     }
 
     func end(service: String) {

@@ -44,18 +44,21 @@ extension AgentLoop {
                 logger.error("cannot write", metadata: ["destination": "\(w.destination)", "error": "\(error)"])
             }
         }
+        if !plan.writes.isEmpty { observer?.wrote(files: plan.writes.count) }
         if let env = plan.newEnvironment { injected = env }
         if let child {
             if plan.restart {
                 logger.notice("restarting the child", metadata: ["reason": "\(plan.newEnvironment != nil ? "environment changed" : "on_change: restart")"])
                 do {
                     try await child.restart(environment: composeEnvironment(injected ?? [:]), command: command)
+                    observer?.restarted()
                 } catch {
                     logger.error("cannot restart the child", metadata: ["error": "\(error)"])
                 }
             } else if plan.reload && wroteAny {
                 logger.notice("signalling the child", metadata: ["signal": "\(SignalName.name(settings.reloadSignal))"])
                 await child.reload(signal: settings.reloadSignal)
+                observer?.reloaded()
             }
         }
         for argv in plan.commands where wroteAny {

@@ -37,6 +37,7 @@ public actor AgentLoop {
     /// The environment `on_change` commands run with (the agent's own).
     let commandEnvironment: [String: String]
     let logger: Logger
+    let observer: (any LoopObserver)?
 
     /// Counts for tests and metrics.
     public internal(set) var polls = 0
@@ -45,7 +46,7 @@ public actor AgentLoop {
     public init(job: Job, providers: ProviderSet, outcomes: [Locator: FetchOutcome], written: [FileWrite],
                 injected: [String: String]?, command: [String]?, settings: Settings, child: (any ChildControl)?,
                 composeEnvironment: @escaping @Sendable ([String: String]) -> [String: String],
-                commandEnvironment: [String: String], logger: Logger) {
+                commandEnvironment: [String: String], logger: Logger, observer: (any LoopObserver)? = nil) {
         self.job = job
         self.providers = providers
         self.outcomes = outcomes
@@ -57,6 +58,7 @@ public actor AgentLoop {
         self.composeEnvironment = composeEnvironment
         self.commandEnvironment = commandEnvironment
         self.logger = logger
+        self.observer = observer
     }
 
     /// Starts one poll task per backend that has something to watch.
@@ -82,6 +84,14 @@ public actor AgentLoop {
         health.values.sorted { $0.name < $1.name }
     }
 
+    /// The health of the backends that are polled (that have something to watch).
+    public func polledBackendHealth() -> [BackendHealth] {
+        providers.providers.filter { !watched(by: $0).isEmpty }.compactMap { health[$0.name] }.sorted { $0.name < $1.name }
+    }
+
+    /// The configured poll interval.
+    public var pollInterval: Duration { settings.poll }
+
     /// What a provider is asked about: its locators, except pinned versions (never polled).
     func watched(by provider: any SecretProvider) -> [Locator: FetchOutcome] {
         outcomes.filter { provider.schemes.contains($0.key.scheme) && !$0.key.isPinned }
@@ -96,13 +106,16 @@ public actor AgentLoop {
             do { try await Task.sleep(for: delay) } catch { return }
             let known = watched(by: provider)
             if known.isEmpty { continue }
+            let started = ContinuousClock.now
             do {
                 let changes = try await provider.changes(since: known)
+                observer?.polled(backend: provider.name, duration: .now - started, error: nil)
                 failures = 0
                 recordSuccess(provider.name)
                 if !changes.isEmpty { await apply(changes, from: provider.name) }
             } catch {
                 if Task.isCancelled { return }
+                observer?.polled(backend: provider.name, duration: .now - started, error: error)
                 failures += 1
                 recordFailure(provider.name, error)
             }

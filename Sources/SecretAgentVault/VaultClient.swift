@@ -1,3 +1,4 @@
+import Metrics
 import AsyncHTTPClient
 import Logging
 import NIOCore
@@ -52,6 +53,17 @@ final class VaultClient: Sendable {
         }
     }
 
+    /// A bounded name for metrics (never the path): login, renew, revoke, unwrap, lookup, read, write, list.
+    static func operation(_ method: HTTPMethod, _ path: String) -> String {
+        if path.hasPrefix("auth/") && path.hasSuffix("/login") || path.contains("/login/") { return "login" }
+        for word in ["renew", "revoke", "unwrap", "lookup"] where path.contains(word) { return word }
+        switch method {
+        case .GET: return "read"
+        case .RAW(value: "LIST"): return "list"
+        default: return "write"
+        }
+    }
+
     /// Sends one request, retrying transient failures. `sensitive` lists the credentials in the
     /// request, removed from any server text that ends up in an error.
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Value? = nil,
@@ -67,6 +79,8 @@ final class VaultClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: JSON.serialize(body)))
         }
+        Counter(label: "secret_agent_api_calls_total", dimensions: [("backend", "vault"), ("operation", Self.operation(method, path))])
+            .increment()
         var attempt = 0
         while true {
             let started = ContinuousClock.now

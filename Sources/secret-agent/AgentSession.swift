@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import SecretAgentCore
+import SecretAgentOps
 import SecretAgentProcess
 import SecretAgentRuntime
 import SecretTemplate
@@ -18,6 +19,8 @@ actor AgentSession {
     var backends: Backends?
     var loop: AgentLoop?
     var watcher: FileWatcher?
+    var rendered = false
+    let notifier: SystemdNotifier
 
     init(options: AgentOptions, command: [String], logger: Logger) {
         self.options = options
@@ -25,6 +28,22 @@ actor AgentSession {
         self.environment = Environment.current()
         self.cwd = FileBytes.currentDirectory()
         self.logger = logger
+        self.notifier = SystemdNotifier(environment: environment)
+    }
+
+    /// What `/healthz` and systemd's STATUS= report.
+    func healthSnapshot() async -> HealthSnapshot {
+        guard let loop else { return HealthSnapshot(renderedAll: false, poll: .seconds(300), backends: []) }
+        return HealthSnapshot(renderedAll: rendered, poll: await loop.pollInterval, backends: await loop.polledBackendHealth())
+    }
+
+    /// `--listen`: bound before the first fetch, so probes see "starting" until it is done.
+    private func startOpsServer() async throws -> Task<Void, Never>? {
+        guard let listen = options.listen else { return nil }
+        let server = try await OpsServer.bind(try ListenAddress.parse(listen), logger: logger) { [weak self] in
+            await self?.healthSnapshot() ?? HealthSnapshot(renderedAll: false, poll: .seconds(300), backends: [])
+        }
+        return Task { await server.run() }
     }
 
     /// The configuration with flags applied and `-- CMD` replacing `exec.command`.
@@ -46,6 +65,8 @@ actor AgentSession {
         if argv.isEmpty && requireCommand {
             throw AgentError.usage("exec needs a command: secret-agent exec [options] -- CMD [ARGS…], or exec.command in the configuration")
         }
+        let ops = try await startOpsServer()
+        defer { ops?.cancel() }
         let prepared = try await Pipeline.prepare(config: config, envFrom: options.envFrom, inherited: inherited,
                                                   environment: environment, cwd: cwd, logger: logger)
         backends = prepared.backends
@@ -80,12 +101,23 @@ actor AgentSession {
                              composeEnvironment: { [environment, pristine = options.pristine] in
                                  Pipeline.childEnvironment(agent: environment, injected: $0, pristine: pristine)
                              },
-                             commandEnvironment: environment, logger: logger)
+                             commandEnvironment: environment, logger: logger, observer: MetricsObserver())
         self.loop = loop
         if watch {
             await loop.start()
             startLeaseWatch()
             await startFileWatch()
+        }
+        rendered = true
+        AgentMetrics.rendered(count: prepared.rendered.files.count)
+        notifier.ready(status: "rendered \(prepared.rendered.files.count) files; watching \(prepared.job.locators.count) references")
+        let watchdog = notifier.startWatchdog()
+        let statusUpdates = notifier.startStatusUpdates(every: .seconds(15)) { [weak self] in
+            await self?.healthSnapshot() ?? HealthSnapshot(renderedAll: false, poll: .seconds(300), backends: [])
+        }
+        defer {
+            watchdog?.cancel()
+            statusUpdates?.cancel()
         }
         let status: Int32
         if let supervisor {
@@ -99,6 +131,7 @@ actor AgentSession {
         } else {
             status = await waitForTermination(hupReloads: hupReloads)
         }
+        notifier.stopping()
         await loop.stop()
         watcher?.stop()
         await backends?.shutdown()
@@ -161,6 +194,8 @@ actor AgentSession {
     /// SIGHUP: read the configuration again. A broken one is refused and the old one keeps running.
     func reload() async {
         logger.notice("reloading the configuration")
+        notifier.reloading()
+        defer { notifier.ready() }
         do {
             let config = try loadConfig()
             let job = try Job.compile(config: config, envFrom: options.envFrom, flagsBase: cwd, inherited: inherited)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SecretAgentCore
+import SecretAgentOps
 
 /// Flags shared by the commands that render: `--config`, `--env`, `--template` and friends.
 struct AgentOptions: ParsableArguments {
@@ -42,8 +43,8 @@ struct AgentOptions: ParsableArguments {
         }
         if let poll, DurationParser.parse(poll) == nil { throw ValidationError("--poll takes a duration such as 30s or 5m") }
         if let s = startTimeout, DurationParser.parse(s) == nil { throw ValidationError("--start-timeout takes a duration such as 60s") }
-        if listen != nil {
-            throw ValidationError("--listen is not available yet in this build (health and metrics come with the operations work)")
+        if let listen {
+            do { _ = try ListenAddress.parse(listen) } catch { throw ValidationError(error.description) }
         }
     }
 

@@ -52,6 +52,8 @@ enum Pipeline {
     /// with the injected variables on top.
     static func childEnvironment(agent: [String: String], injected: [String: String], pristine: Bool) -> [String: String] {
         var env = pristine ? agent.filter { ["PATH", "HOME", "LANG", "TZ"].contains($0.key) } : agent
+        // systemd's notification socket and watchdog are the agent's, not the child's.
+        for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] { env[name] = nil }
         env.merge(injected) { _, new in new }
         return env
     }

@@ -6,7 +6,7 @@ struct SecretAgentCommand: AsyncParsableCommand {
         commandName: "secret-agent",
         abstract: "Put secrets from SSM, Secrets Manager, Vault or files into processes and files.",
         version: "0.1.0",
-        subcommands: [ExecCommand.self, RunCommand.self, RenderCommand.self, GetCommand.self, CheckCommand.self])
+        subcommands: [ExecCommand.self, RunCommand.self, RenderCommand.self, GetCommand.self, CheckCommand.self, PlanCommand.self])
 }
 
 /// A command's body. (`main.swift` calls this rather than `run()`: from top-level code Swift
