@@ -32,6 +32,11 @@ actor LeaseManager {
     }
 
     private var entries: [Locator: Entry] = [:]
+
+    /// Time left on each lease held, by reference (for the lease gauge; never a value or lease id).
+    func timeLeft(now: ContinuousClock.Instant = .now) -> [(reference: String, left: Duration)] {
+        entries.map { ($0.key.text, max(.zero, $0.value.end - now)) }.sorted { $0.reference < $1.reference }
+    }
     private var tasks: [Locator: Task<Void, Never>] = [:]
     private var epoch = 0
     private var stopped = false

@@ -30,6 +30,12 @@ actor TokenManager {
     }
 
     /// For messages: the auth method and role behind the current token, and its policies.
+    /// Time left on the current token; nil without one or for a token that does not expire.
+    func timeLeft(now: ContinuousClock.Instant = .now) -> Duration? {
+        guard let current, current.ttl > .zero else { return nil }
+        return max(.zero, current.obtained + current.ttl - now)
+    }
+
     var describe: String {
         let policies = current.map { $0.policies.isEmpty ? "" : " with policies \($0.policies.joined(separator: ", "))" } ?? ""
         return auth.describe(role: current?.role) + policies

@@ -58,6 +58,11 @@ public final class VaultBackend: Sendable {
         try await tokens.start()
     }
 
+    /// Time left on the token and on each held lease, for the metrics gauges.
+    public func timeLeft() async -> (token: Duration?, leases: [(reference: String, left: Duration)]) {
+        (await tokens.timeLeft(), await leases.timeLeft())
+    }
+
     /// Stops the background renewals; revokes the leases first when `revoke_on_shutdown` is set.
     public func shutdown() async {
         await leases.shutdown(revoke: revokeOnShutdown)

@@ -40,7 +40,8 @@ actor AgentSession {
     /// `--listen`: bound before the first fetch, so probes see "starting" until it is done.
     private func startOpsServer() async throws -> Task<Void, Never>? {
         guard let listen = options.listen else { return nil }
-        let server = try await OpsServer.bind(try ListenAddress.parse(listen), logger: logger) { [weak self] in
+        let server = try await OpsServer.bind(try ListenAddress.parse(listen), logger: logger,
+                                              onScrape: { [weak self] in await self?.backends?.recordTimeLeft() }) { [weak self] in
             await self?.healthSnapshot() ?? HealthSnapshot(renderedAll: false, poll: .seconds(300), backends: [])
         }
         return Task { await server.run() }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Logging
 import SecretAgentAWS
 import SecretAgentCore
+import SecretAgentOps
 import SecretAgentVault
 import SecretTemplate
 
@@ -59,6 +60,14 @@ final class Backends: Sendable {
             }
         }
         return backends
+    }
+
+    /// Sets the token and lease gauges (called on each /metrics scrape).
+    func recordTimeLeft() async {
+        guard let vault else { return }
+        let (token, leases) = await vault.timeLeft()
+        if let token { AgentMetrics.tokenSecondsLeft(Double(token.components.seconds), backend: "vault") }
+        for (reference, left) in leases { AgentMetrics.leaseSecondsLeft(Double(left.components.seconds), lease: reference) }
     }
 
     /// Vault dynamic secrets replaced before their lease ran out (each is a rotation).

@@ -190,3 +190,46 @@ struct CommandTests {
         #expect(r2.status == 64)
     }
 }
+
+@Suite("mount_tmpfs")
+struct MountTmpfsTests {
+    @Test("as root, mount_tmpfs mounts a private tmpfs on a disk output_dir", .enabled(if: getuid() == 0))
+    func mountTmpfs() throws {
+        let s = Scratch()
+        let disk = Scratch(onTmpfs: false)
+        defer {
+            _ = try? Agent.runTool("/bin/umount", [disk.file("out")])
+            s.remove()
+            disk.remove()
+        }
+        _ = Fixture.secretsFile(in: s)
+        s.write("agent.yaml", """
+            output_dir: \(disk.path)/out
+            mount_tmpfs: true
+            templates:
+              - contents: "{{ file:secrets.json#username }}"
+                destination: u
+            """)
+        let r = try Agent.run(["render", "--config", s.file("agent.yaml")], environment: Agent.cleanEnvironment())
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(disk.read("out/u") == Fixture.user)
+        let fsType = try Agent.runTool("/usr/bin/stat", ["-f", "-c", "%T", disk.file("out")])
+        #expect(fsType.trimmingCharacters(in: .whitespacesAndNewlines) == "tmpfs")
+    }
+}
+
+extension Agent {
+    /// Runs a system tool and returns its stdout.
+    static func runTool(_ path: String, _ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -111,3 +111,32 @@ struct OperationsTests {
         Fixture.expectNoSecrets(r.stderr)
     }
 }
+
+@Suite("Operations against a backend outage")
+struct HealthOutageTests {
+    @Test("/healthz goes 503 naming the failing backend during an outage and 200 after", .enabled(if: Servers.motoEnabled))
+    func healthDuringOutage() throws {
+        let moto = try PrivateMoto()
+        try Servers.boto(#"c("ssm").put_parameter(Name="/health/x", Value="v", Type="String")"#, endpoint: moto.endpoint)
+        let s = Scratch()
+        defer { s.remove() }
+        s.write("agent.yaml", "poll: 300ms\noutput_dir: \(s.path)/out\ntemplates:\n  - contents: \"{{ ssm:/health/x }}\"\n    destination: x\n")
+        let port = OperationsTests().freePort()
+        let (p, _, err) = try Agent.start(["run", "--listen", "127.0.0.1:\(port)", "--config", s.file("agent.yaml")],
+                                          environment: try Servers.awsEnvironment(endpoint: moto.endpoint))
+        let stderr = Collector(err)
+        let ops = OperationsTests()
+        #expect(eventually(timeout: 20) { ops.curl("http://127.0.0.1:\(port)/healthz").code == "200" }, "\(stderr.text(wait: false))")
+        moto.stop()
+        #expect(eventually(timeout: 15) { ops.curl("http://127.0.0.1:\(port)/healthz").code == "503" })
+        let degraded = ops.curl("http://127.0.0.1:\(port)/healthz").body
+        #expect(degraded.contains("aws-ssm"), "\(degraded)")
+        #expect(s.read("out/x") == "v", "files keep their content")
+        try moto.start()
+        try Servers.boto(#"c("ssm").put_parameter(Name="/health/x", Value="v", Type="String")"#, endpoint: moto.endpoint)
+        #expect(eventually(timeout: 20) { ops.curl("http://127.0.0.1:\(port)/healthz").code == "200" }, "\(stderr.text(wait: false))")
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+}
