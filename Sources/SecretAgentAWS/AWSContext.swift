@@ -46,7 +46,8 @@ struct AWSContext: Sendable {
         do {
             return try JSON.parse(String(decoding: bytes, as: UTF8.self))
         } catch {
-            throw AWSError.failed("AWS \(service.signingName):\(operation) for \(subject) answered with something that is not JSON")
+            // A proxy's error page or a cut-off answer: transient, retried until the start deadline.
+            throw AWSError.unavailable("AWS \(service.signingName):\(operation) for \(subject) answered with something that is not JSON")
         }
     }
 

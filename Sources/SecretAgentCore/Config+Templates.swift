@@ -29,6 +29,8 @@ public struct TemplateSpec: Sendable, Equatable {
     public var onChange: OnChange
     /// Where relative `file:` references and partials of this template resolve.
     public var baseDirectory: String
+    /// For a relative destination: the output directory it must stay inside (also through symlinks).
+    public var confinedTo: String?
 
     public init(source: Source, destination: String, mode: UInt32 = 0o600, user: String? = nil, group: String? = nil,
                 allowDisk: Bool? = nil, onChange: OnChange = .reload, baseDirectory: String) {
@@ -62,7 +64,14 @@ public struct TemplateSpec: Sendable, Equatable {
         case (nil, nil): throw AgentError.config("\(node.location): \(node.path) needs 'source' (a template file) or 'contents' (inline text)")
         default: throw AgentError.config("\(node.location): \(node.path) has both 'source' and 'contents'; keep one")
         }
-        destination = Paths.resolve(try node.requiredString("destination"), against: outputDir)
+        let written = try node.requiredString("destination")
+        destination = Paths.normalize(Paths.resolve(written, against: outputDir))
+        if !written.hasPrefix("/") {
+            guard Paths.isInside(destination, outputDir), destination != Paths.normalize(outputDir) else {
+                throw AgentError.config("\(node.location): \(node.path).destination '\(written)' leads out of output_dir (\(outputDir)); use an absolute path to write elsewhere")
+            }
+            confinedTo = outputDir
+        }
         if let m = try node.string("mode") {
             guard let parsed = Self.parseMode(m) else {
                 throw AgentError.config("\(node.location): \(node.path).mode must be octal digits such as \"0400\" (got '\(m)')")

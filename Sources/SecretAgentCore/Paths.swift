@@ -8,6 +8,26 @@ public enum Paths {
         return b + "/" + path
     }
 
+    /// Removes `.`, `..` and repeated slashes without touching the file system (`/a/b/../c` → `/a/c`).
+    public static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
+            }
+            parts.append(part)
+        }
+        return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+    }
+
+    /// True when `path` is `root` or inside it (both normalized).
+    public static func isInside(_ path: String, _ root: String) -> Bool {
+        let p = normalize(path), r = normalize(root)
+        return p == r || p.hasPrefix(r == "/" ? "/" : r + "/")
+    }
+
     /// The directory part of a path (`/a/b/c.yaml` → `/a/b`).
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -11,8 +11,12 @@ public struct FileWrite: Sendable {
     public var uid: uid_t?
     public var gid: gid_t?
     public var allowDisk: Bool
+    /// The directory the destination must stay inside, symlinks resolved (a relative destination's output_dir).
+    public var confinedTo: String?
 
-    public init(destination: String, bytes: [UInt8], mode: UInt32 = 0o600, uid: uid_t? = nil, gid: gid_t? = nil, allowDisk: Bool = false) {
+    public init(destination: String, bytes: [UInt8], mode: UInt32 = 0o600, uid: uid_t? = nil, gid: gid_t? = nil, allowDisk: Bool = false,
+                confinedTo: String? = nil) {
+        self.confinedTo = confinedTo
         self.destination = destination
         self.bytes = bytes
         self.mode = mode
@@ -35,6 +39,17 @@ public enum AtomicWriter {
             var st = stat()
             if lstat(w.destination, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
                 throw AgentError.cannotCreate("\(w.destination) is a directory; a template destination must be a file path")
+            }
+            if let root = w.confinedTo {
+                let dir = FileSystem.realPath(FileSystem.nearestExisting(Paths.directory(of: w.destination)))
+                let realRoot = FileSystem.realPath(FileSystem.nearestExisting(root))
+                guard Paths.isInside(dir, realRoot) else {
+                    throw AgentError.cannotCreate("\(w.destination) leads out of output_dir (\(root)) through a symlink; nothing was written")
+                }
+            }
+            if let open = FileSystem.writableByOthers(Paths.directory(of: w.destination)) {
+                throw AgentError.cannotCreate("\(w.destination): the directory \(open) is writable by other users without the sticky bit, "
+                    + "so another user could replace the file; chmod o-w it (or use a directory only the agent can write)")
             }
             if !w.allowDisk && !FileSystem.isMemoryBacked(Paths.directory(of: w.destination)) {
                 throw AgentError.cannotCreate(

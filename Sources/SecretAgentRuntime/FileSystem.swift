@@ -34,6 +34,28 @@ public enum FileSystem {
         return p
     }
 
+    /// The first existing directory from `path` up to `/` that other users may write to without
+    /// the sticky bit (so they could rename files in it away), or nil when there is none.
+    public static func writableByOthers(_ path: String) -> String? {
+        var p = Paths.normalize(path)
+        while true {
+            var st = stat()
+            if stat(p, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_mode & S_IWOTH != 0, st.st_mode & S_ISVTX == 0 {
+                return p
+            }
+            let parent = Paths.directory(of: p)
+            if parent == p || p.isEmpty { return nil }
+            p = parent
+        }
+    }
+
+    /// The path with every symlink resolved (the path itself when that fails).
+    public static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Creates `path` and its missing parents with `mode` (0700 by default).
     public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(AgentError) {
         var st = stat()

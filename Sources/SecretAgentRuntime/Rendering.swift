@@ -55,7 +55,7 @@ extension Job {
         }
         if let group = spec.group { gid = try Accounts.gid(group) }
         return FileWrite(destination: spec.destination, bytes: bytes, mode: spec.mode, uid: uid, gid: gid,
-                         allowDisk: spec.allowDisk ?? defaultAllowDisk)
+                         allowDisk: spec.allowDisk ?? defaultAllowDisk, confinedTo: spec.confinedTo)
     }
 
     /// chamber's rule: upper-cased, `/`, `-` and `.` become `_`.

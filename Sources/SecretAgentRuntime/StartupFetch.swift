@@ -23,13 +23,15 @@ public struct StartupFetch: Sendable {
         var attempt = 0
         while true {
             do {
-                let result = try await providers.fetch(locators)
+                let result = try await fetchOnce(locators, until: deadline)
                 if attempt > 0 { logger.notice("all references resolved", metadata: ["attempts": "\(attempt + 1)"]) }
                 return result
             } catch let failure as any AgentFailure where failure.isTransient {
                 attempt += 1
-                let delay = Backoff.delay(attempt: attempt, base: .milliseconds(200), cap: .seconds(5))
-                guard clock.now + delay < deadline else {
+                // Keep trying until the deadline itself: a long random delay is shortened, not a reason to stop early.
+                let remaining = deadline - clock.now
+                let delay = min(Backoff.delay(attempt: attempt, base: .milliseconds(200), cap: .seconds(5)), remaining - .milliseconds(50))
+                guard delay > .zero else {
                     throw AgentError(failure.exitCode == .dataError ? .unavailable : failure.exitCode,
                                      "gave up after \(DurationParser.format(timeout)) (--start-timeout): \(failure.description)")
                 }
@@ -38,6 +40,27 @@ public struct StartupFetch: Sendable {
                 ])
                 try await Task.sleep(for: delay)
             }
+        }
+    }
+
+    /// One attempt, cut off at the deadline: a backend that hangs cannot hold the start past
+    /// `--start-timeout` (the request is cancelled).
+    func fetchOnce(_ locators: Set<Locator>, until deadline: ContinuousClock.Instant) async throws -> [Locator: FetchOutcome] {
+        let providers = self.providers
+        let timeout = self.timeout
+        return try await withThrowingTaskGroup(of: [Locator: FetchOutcome]?.self) { group in
+            group.addTask { try await providers.fetch(locators) }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let result = next { return result }
+                throw AgentError(.unavailable, "no answer from the backends within \(DurationParser.format(timeout)) (--start-timeout)",
+                                 transient: true)
+            }
+            throw AgentError(.unavailable, "no answer from the backends", transient: true)
         }
     }
 

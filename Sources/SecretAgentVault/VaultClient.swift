@@ -89,7 +89,18 @@ final class VaultClient: Sendable {
                 let bytes = try await response.body.collect(upTo: 64 << 20)
                 let text = String(buffer: bytes)
                 let parsed = text.isEmpty ? nil : try? JSON.parse(text)
-                let result = VaultResponse(status: Int(response.status.code), body: parsed)
+                let status = Int(response.status.code)
+                if (200..<300).contains(status) && !text.isEmpty && parsed == nil {
+                    // A proxy's error page or a cut-off answer: never read as "no data"; retried like a 5xx.
+                    if attempt < options.maxRetries {
+                        attempt += 1
+                        logger.debug("vault \(method.rawValue) \(path) answered \(status) with a body that is not JSON; retry \(attempt) of \(options.maxRetries)")
+                        await Backoff.sleep(attempt: attempt)
+                        continue
+                    }
+                    throw VaultError(.unavailable, "Vault at \(address) answered \(path) with a body that is not JSON (a proxy in the way, or a cut-off answer)")
+                }
+                let result = VaultResponse(status: status, body: parsed)
                 logger.trace("vault \(method.rawValue) \(path) → \(result.status) in \(ContinuousClock.now - started)")
                 if Self.isRetryable(result.status) && attempt < options.maxRetries {
                     attempt += 1
@@ -98,6 +109,8 @@ final class VaultClient: Sendable {
                     continue
                 }
                 return result
+            } catch let error as VaultError {
+                throw error
             } catch {
                 let reason = Redactor(secrets: sensitive + [token].compactMap { $0 }).clean("\(error)")
                 if error is NIOSSLError || error is BoringSSLError || reason.contains("certificate") {

@@ -52,14 +52,9 @@ final class Backends: Sendable {
                 throw error
             }
         }
-        let backends = Backends(providers: set, vault: vault, http: http)
-        if let vault {
-            do { try await vault.start() } catch {
-                await backends.shutdown()
-                throw error
-            }
-        }
-        return backends
+        // Vault logs in on the first fetch, inside the start-up retries (a server still starting
+        // is retried until --start-timeout like any other backend).
+        return Backends(providers: set, vault: vault, http: http)
     }
 
     /// Sets the token and lease gauges (called on each /metrics scrape).

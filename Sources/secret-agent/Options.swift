@@ -69,8 +69,14 @@ struct AgentOptions: ParsableArguments {
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw AgentError.usage("--template takes SRC:DEST[:MODE] (got '\(t)')")
             }
-            let spec = TemplateSpec(source: .file(Paths.resolve(parts[0], against: cwd)),
-                                    destination: Paths.resolve(parts[1], against: cfg.outputDir), mode: mode, baseDirectory: cwd)
+            var spec = TemplateSpec(source: .file(Paths.resolve(parts[0], against: cwd)),
+                                    destination: Paths.normalize(Paths.resolve(parts[1], against: cfg.outputDir)), mode: mode, baseDirectory: cwd)
+            if !parts[1].hasPrefix("/") {
+                guard Paths.isInside(spec.destination, cfg.outputDir), spec.destination != Paths.normalize(cfg.outputDir) else {
+                    throw AgentError.usage("--template destination '\(parts[1])' leads out of output_dir (\(cfg.outputDir)); use an absolute path")
+                }
+                spec.confinedTo = cfg.outputDir
+            }
             cfg.templates.removeAll { $0.destination == spec.destination }
             cfg.templates.append(spec)
         }
