@@ -61,6 +61,7 @@ actor AgentSession {
     /// Renders, writes, starts the child (or execs in place with `once`), watches until the
     /// child exits or SIGTERM/SIGINT; returns the agent's exit status.
     func run(once: Bool, watch: Bool, requireCommand: Bool) async throws -> Int32 {
+        logger.debug("\(SecretMemory.lastLockResult)")
         let config = try loadConfig()
         let argv = config.exec?.command ?? []
         if argv.isEmpty && requireCommand {
