@@ -46,8 +46,10 @@ public struct ConfigNode {
         }()
         var message = "\(file):\(mark.map { "\($0.line):\($0.column)" } ?? "?"): not valid YAML: \(problem)"
         if let mark {
-            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
-            let window = lines[max(0, mark.line - 3)..<min(lines.count, mark.line)]
+            // Split on the scalar, not the Character: "\r\n" is one Character and would not split.
+            let lines = yaml.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+            let upper = min(lines.count, max(mark.line, 0))
+            let window = lines[min(max(0, mark.line - 3), upper)..<upper]
             if window.contains(where: { $0.contains(": {{") || $0.contains("- {{") }) {
                 message += " (YAML values that start with {{ must be quoted: KEY: \"{{ ref }}\")"
             }

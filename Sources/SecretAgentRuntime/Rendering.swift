@@ -67,6 +67,9 @@ extension Job {
         if bytes.contains(0) {
             throw TemplateError(.data, "\(source): the value for \(name) contains a NUL byte and cannot go into the environment; use | base64")
         }
+        if bytes.count + name.utf8.count + 1 > 131_072 {
+            throw TemplateError(.data, "\(source): the value for \(name) is \(bytes.count) bytes; Linux allows 128 KiB per variable; render it to a file instead")
+        }
         guard let s = String(validating: bytes, as: UTF8.self) else {
             throw TemplateError(.data, "\(source): the value for \(name) is not valid UTF-8 and cannot go into the environment; use | base64")
         }

@@ -42,6 +42,9 @@ struct Parser {
         var children: [Node] = []
     }
 
+    /// The deepest nesting of sections a template (partials included) may have.
+    static let maximumSectionDepth = 64
+
     static func parse(source: String, name: String, depth: Int, context: ParseContext) throws(TemplateError) -> [Node] {
         var lexer = Lexer(source: source, name: name)
         let tokens = try lexer.tokenize()
@@ -60,6 +63,11 @@ struct Parser {
                 case .section, .inverted:
                     let (name, each, closer) = try syntax.section(content, found: found)
                     if each && kind == .inverted { throw syntax.error("'each' cannot be inverted; use {{^name}}") }
+                    // Rendering and freeing recurse once per level: bound the nesting so a hostile or
+                    // broken template is an error, not a stack overflow.
+                    guard stack.count <= Self.maximumSectionDepth else {
+                        throw syntax.error("sections nested more than \(Self.maximumSectionDepth) deep")
+                    }
                     stack.append(Frame(kind: kind, name: name, each: each, closer: closer, location: location))
                 case .close:
                     let closer = try syntax.closing(content)

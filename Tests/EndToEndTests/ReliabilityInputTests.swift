@@ -142,7 +142,7 @@ struct ReliabilityInputTests {
     // (SIGILL, exit 132) instead of exiting 78 — and a SIGHUP reload of such a file kills a
     // running agent instead of refusing the file.
     @Test("a CRLF configuration with a YAML error exits 78 naming the line; on SIGHUP it is refused and the agent keeps running",
-          .disabled("waiting for fix: ConfigNode.describe traps on CRLF/CR text (Range requires lowerBound <= upperBound)"))
+          )
     func crlfYAMLError() throws {
         let s = scratch()
         defer { s.remove() }
