@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import SecretTemplate
 
 /// The agent's log output: one line per event on stderr, as text for terminals or as JSON
 /// objects (`time`, `level`, `message`, `label`, metadata) for collectors.
@@ -63,26 +64,7 @@ public struct AgentLogHandler: LogHandler {
         }
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ s: String) -> String { JSON.quote(s) }
 
     static func timestamp() -> String {
         var ts = timespec()

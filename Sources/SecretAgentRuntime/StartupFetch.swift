@@ -31,7 +31,7 @@ public struct StartupFetch: Sendable {
                 // Keep trying until the deadline itself: a long random delay is shortened, not a reason to stop early.
                 let remaining = deadline - clock.now
                 let delay = min(Backoff.delay(attempt: attempt, base: .milliseconds(200), cap: .seconds(5)), remaining - .milliseconds(50))
-                guard delay > .zero else {
+                guard remaining > .milliseconds(50) else {
                     throw AgentError(failure.exitCode == .dataError ? .unavailable : failure.exitCode,
                                      "gave up after \(DurationParser.format(timeout)) (--start-timeout): \(failure.description)")
                 }
