@@ -56,3 +56,10 @@ struct AWSContext: Sendable {
         texts.count <= 3 ? texts.joined(separator: ", ") : texts.prefix(3).joined(separator: ", ") + " (+\(texts.count - 3) more)"
     }
 }
+
+extension Sequence where Element == Locator {
+    /// Sorted by canonical text, each text built once (not once per comparison: on the poll path).
+    func sortedByText() -> [Locator] {
+        map { ($0.text, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+}

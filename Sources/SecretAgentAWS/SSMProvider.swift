@@ -50,7 +50,7 @@ final class SSMProvider: SecretProvider {
     static func batches(_ locators: [Locator]) -> [[Locator]] {
         var batches: [[Locator]] = []
         var keys: [Set<String>] = []
-        for locator in locators.sorted(by: { $0.text < $1.text }) {
+        for locator in locators.sortedByText() {
             guard case .ssm(let name, _) = locator else { continue }
             let key = parameterKey(name)
             if let i = batches.indices.first(where: { batches[$0].count < batchSize && !keys[$0].contains(key) }) {

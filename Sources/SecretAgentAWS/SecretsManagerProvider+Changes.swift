@@ -18,7 +18,7 @@ extension SecretsManagerProvider {
         }
         var chunks: [(String, [Locator])] = []
         for (region, group) in byRegion {
-            let sorted = group.sorted { $0.text < $1.text }
+            let sorted = group.sortedByText()
             for start in stride(from: 0, to: sorted.count, by: Self.listFilterSize) {
                 chunks.append((region, Array(sorted[start..<min(start + Self.listFilterSize, sorted.count)])))
             }

@@ -37,7 +37,7 @@ final class SecretsManagerProvider: SecretProvider {
         }
         var chunks: [(String, [Locator])] = []
         for (region, group) in current {
-            let sorted = group.sorted { $0.text < $1.text }
+            let sorted = group.sortedByText()
             for start in stride(from: 0, to: sorted.count, by: Self.batchSize) {
                 chunks.append((region, Array(sorted[start..<min(start + Self.batchSize, sorted.count)])))
             }
