@@ -18,6 +18,9 @@ public struct AgentConfig: Sendable {
     public var outputDir: String
     public var allowDisk: Bool
     public var mountTmpfs: Bool
+    /// `cleanup_on_exit`: remove the rendered files when the agent ends. Unset: `exec` removes
+    /// them (unless `--keep-files`), `run` keeps them.
+    public var cleanupOnExit: Bool?
     public var templates: [TemplateSpec]
     public var exec: ExecSpec?
 
@@ -31,6 +34,7 @@ public struct AgentConfig: Sendable {
         self.outputDir = Self.defaultOutputDir(environment: environment, uid: uid)
         self.allowDisk = false
         self.mountTmpfs = false
+        self.cleanupOnExit = nil
         self.templates = []
         self.exec = nil
     }
@@ -43,7 +47,7 @@ public struct AgentConfig: Sendable {
     }
 
     static let topKeys: Set<String> = ["aws", "vault", "poll", "start_timeout", "output_dir", "allow_disk",
-                                       "mount_tmpfs", "templates", "exec"]
+                                       "mount_tmpfs", "cleanup_on_exit", "templates", "exec"]
 
     /// Reads a configuration file. Errors name the file, line and key (exit 78).
     public static func load(file: String, environment: [String: String], uid: UInt32 = getuid()) throws(AgentError) -> AgentConfig {
@@ -69,6 +73,7 @@ public struct AgentConfig: Sendable {
         if let dir = try root.string("output_dir") { config.outputDir = Paths.resolve(dir, against: base) }
         config.allowDisk = try root.bool("allow_disk") ?? false
         config.mountTmpfs = try root.bool("mount_tmpfs") ?? false
+        config.cleanupOnExit = try root.bool("cleanup_on_exit")
         for node in try root.blocks("templates") ?? [] {
             config.templates.append(try TemplateSpec(node: node, baseDirectory: base, outputDir: config.outputDir))
         }

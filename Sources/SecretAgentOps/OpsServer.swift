@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import Synchronization
 
 /// The `--listen` HTTP/1.1 listener: `GET /healthz` and `GET /metrics`.
 ///
@@ -11,7 +12,23 @@ import Prometheus
 /// naming the failing backends and since when. `/metrics` is the Prometheus text format of
 /// the registry (see `AgentMetrics`). Neither ever shows a value. Anything else is 404; methods
 /// other than GET and HEAD are 405.
+///
+/// Connections are bounded (``Limits``): at most `maxConnections` at once — more are closed as
+/// soon as they are accepted — and a connection that sends nothing for `idleTimeout` is closed,
+/// so idle or slow clients can neither exhaust the agent's descriptors nor hold it up.
 public final class OpsServer: Sendable {
+    /// How many connections the listener keeps, and for how long an idle one.
+    public struct Limits: Sendable {
+        public var maxConnections: Int
+        public var idleTimeout: Duration
+
+        /// 32 connections at once (health probes and a scraper need a handful), 10 s idle.
+        public init(maxConnections: Int = 32, idleTimeout: Duration = .seconds(10)) {
+            self.maxConnections = maxConnections
+            self.idleTimeout = idleTimeout
+        }
+    }
+
     /// Reads the agent's state for one request.
     public typealias HealthSource = @Sendable () async -> HealthSnapshot
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
@@ -23,14 +40,18 @@ public final class OpsServer: Sendable {
     let health: HealthSource
     let onScrape: (@Sendable () async -> Void)?
     let logger: Logger
+    let limits: Limits
+    /// Connections being served now.
+    let open = Mutex(0)
 
     private init(address: ListenAddress, listener: NIOAsyncChannel<Connection, Never>, registry: PrometheusCollectorRegistry,
-                 health: @escaping HealthSource, onScrape: (@Sendable () async -> Void)?, logger: Logger) {
+                 health: @escaping HealthSource, onScrape: (@Sendable () async -> Void)?, limits: Limits, logger: Logger) {
         self.address = address
         self.listener = listener
         self.registry = registry
         self.health = health
         self.onScrape = onScrape
+        self.limits = limits
         self.logger = logger
     }
 
@@ -41,16 +62,21 @@ public final class OpsServer: Sendable {
     ///   - registry: what `/metrics` prints; the one `AgentMetrics.bootstrapPrometheus()` made.
     ///   - onScrape: runs before each `/metrics` answer, to set gauges read on demand (lease and
     ///     token time left).
+    ///   - limits: how many connections at once, and how long an idle one stays open.
     ///   - health: reads the agent's state for each request.
     public static func bind(_ address: ListenAddress, registry: PrometheusCollectorRegistry = AgentMetrics.bootstrapPrometheus(),
-                            logger: Logger, onScrape: (@Sendable () async -> Void)? = nil,
+                            limits: Limits = Limits(), logger: Logger, onScrape: (@Sendable () async -> Void)? = nil,
                             health: @escaping HealthSource) async throws -> OpsServer {
         let listener: NIOAsyncChannel<Connection, Never>
+        let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000
+            + limits.idleTimeout.components.attoseconds / 1_000_000_000)
         do {
             listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: address.host, port: address.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                        try channel.pipeline.syncOperations.addHandler(IdleCloser())
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                         return try Connection(wrappingChannelSynchronously: channel)
                     }
@@ -60,7 +86,8 @@ public final class OpsServer: Sendable {
         }
         let bound = ListenAddress(host: address.host, port: listener.channel.localAddress?.port ?? address.port)
         logger.info("serving /healthz and /metrics", metadata: ["listen": "\(bound)"])
-        return OpsServer(address: bound, listener: listener, registry: registry, health: health, onScrape: onScrape, logger: logger)
+        return OpsServer(address: bound, listener: listener, registry: registry, health: health, onScrape: onScrape,
+                         limits: limits, logger: logger)
     }
 
     /// Serves connections until the calling task is cancelled, then closes the listener.
@@ -69,7 +96,22 @@ public final class OpsServer: Sendable {
             do {
                 try await listener.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
+                        let admitted = open.withLock { count in
+                            guard count < limits.maxConnections else { return false }
+                            count += 1
+                            return true
+                        }
+                        guard admitted else {
+                            logger.debug("health listener at its connection limit; closing a new connection",
+                                         metadata: ["limit": "\(limits.maxConnections)"])
+                            // Through executeThenClose: the async writer must be finished, not dropped.
+                            group.addTask { try? await connection.executeThenClose { _, _ in } }
+                            continue
+                        }
+                        group.addTask {
+                            await self.serve(connection)
+                            self.open.withLock { $0 -= 1 }
+                        }
                     }
                 }
             } catch {
@@ -136,5 +178,18 @@ public final class OpsServer: Sendable {
         AgentMetrics.observe(report)
         await onScrape?()
         return Reply(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+    }
+}
+
+/// Closes a connection that has sent nothing for the idle timeout (`IdleStateHandler` fires).
+final class IdleCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }

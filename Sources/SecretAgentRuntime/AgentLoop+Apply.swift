@@ -48,17 +48,15 @@ extension AgentLoop {
         if let env = plan.newEnvironment { injected = env }
         if let child {
             if plan.restart {
-                logger.notice("restarting the child", metadata: ["reason": "\(plan.newEnvironment != nil ? "environment changed" : "on_change: restart")"])
-                do {
-                    try await child.restart(environment: composeEnvironment(injected ?? [:]), command: command)
-                    observer?.restarted()
-                } catch {
-                    logger.error("cannot restart the child", metadata: ["error": "\(error)"])
-                }
+                await restartChild(child, reason: plan.newEnvironment != nil ? "environment changed" : "on_change: restart")
             } else if plan.reload && wroteAny {
-                logger.notice("signalling the child", metadata: ["signal": "\(SignalName.name(settings.reloadSignal))"])
-                await child.reload(signal: settings.reloadSignal)
-                observer?.reloaded()
+                if restarting {
+                    // The new child may have read the files before this write: signal it once the
+                    // restart is done.
+                    reloadPending = true
+                } else {
+                    await reloadChild(child)
+                }
             }
         }
         for argv in plan.commands where wroteAny {
@@ -66,9 +64,45 @@ extension AgentLoop {
         }
     }
 
+    /// Restarts the child, one restart at a time. The actor is reentrant: a change that arrives
+    /// while a restart waits for the old child to stop only asks for another restart, which runs
+    /// when this one is done, with the newest environment and command. So two changes within
+    /// `stop_timeout` make at most two restarts, and the child that stays runs on the newest values.
+    func restartChild(_ child: any ChildControl, reason: String) async {
+        restartPending = true
+        guard !restarting else {
+            logger.debug("a restart is under way; the newest environment follows it", metadata: ["reason": "\(reason)"])
+            return
+        }
+        restarting = true
+        defer { restarting = false }
+        while restartPending {
+            restartPending = false
+            logger.notice("restarting the child", metadata: ["reason": "\(reason)"])
+            do {
+                try await child.restart(environment: composeEnvironment(injected ?? [:]), command: command)
+                observer?.restarted()
+            } catch {
+                logger.error("cannot restart the child", metadata: ["error": "\(error)"])
+            }
+        }
+        if reloadPending {
+            reloadPending = false
+            await reloadChild(child)
+        }
+    }
+
+    func reloadChild(_ child: any ChildControl) async {
+        logger.notice("signalling the child", metadata: ["signal": "\(SignalName.name(settings.reloadSignal))"])
+        await child.reload(signal: settings.reloadSignal)
+        observer?.reloaded()
+    }
+
+    /// Runs an `on_change` command with the environment the child would get without injected
+    /// values: the same scrub (`--pristine`, systemd's variables), never more than the child sees.
     func runCommand(_ argv: [String]) async {
         do {
-            let p = try await ChildProcess.spawn(command: argv, environment: commandEnvironment)
+            let p = try await ChildProcess.spawn(command: argv, environment: composeEnvironment([:]))
             let status = await p.wait()
             let level: Logger.Level = status.exitCode == 0 ? .info : .error
             logger.log(level: level, "on_change command finished", metadata: ["command": "\(argv[0])", "status": "\(status)"])

@@ -32,10 +32,15 @@ public actor AgentLoop {
     var health: [String: BackendHealth] = [:]
     var pollTasks: [Task<Void, Never>] = []
     let child: (any ChildControl)?
-    /// The child's full environment from its injected variables (inheritance, --pristine).
+    /// The child's full environment from its injected variables (inheritance, --pristine);
+    /// `on_change` commands get it without injected variables.
     let composeEnvironment: @Sendable ([String: String]) -> [String: String]
-    /// The environment `on_change` commands run with (the agent's own).
-    let commandEnvironment: [String: String]
+    /// A restart is under way (the actor is reentrant while it waits for the old child).
+    var restarting = false
+    /// Another restart was asked for while one was under way.
+    var restartPending = false
+    /// Files changed while a restart was under way: signal the new child when it is done.
+    var reloadPending = false
     let logger: Logger
     let observer: (any LoopObserver)?
 
@@ -46,7 +51,7 @@ public actor AgentLoop {
     public init(job: Job, providers: ProviderSet, outcomes: [Locator: FetchOutcome], written: [FileWrite],
                 injected: [String: String]?, command: [String]?, settings: Settings, child: (any ChildControl)?,
                 composeEnvironment: @escaping @Sendable ([String: String]) -> [String: String],
-                commandEnvironment: [String: String], logger: Logger, observer: (any LoopObserver)? = nil) {
+                logger: Logger, observer: (any LoopObserver)? = nil) {
         self.job = job
         self.providers = providers
         self.outcomes = outcomes
@@ -56,7 +61,6 @@ public actor AgentLoop {
         self.settings = settings
         self.child = child
         self.composeEnvironment = composeEnvironment
-        self.commandEnvironment = commandEnvironment
         self.logger = logger
         self.observer = observer
     }
@@ -87,6 +91,12 @@ public actor AgentLoop {
     /// The health of the backends that are polled (that have something to watch).
     public func polledBackendHealth() -> [BackendHealth] {
         providers.providers.filter { !watched(by: $0).isEmpty }.compactMap { health[$0.name] }.sorted { $0.name < $1.name }
+    }
+
+    /// Every file the loop has written (or found already right) since it started, for removal
+    /// when the agent ends (`cleanup_on_exit`, `exec` without `--keep-files`).
+    public func renderedFiles() -> [String] {
+        written.keys.sorted()
     }
 
     /// The configured poll interval.

@@ -59,10 +59,13 @@ actor AgentSession {
     }
 
     /// Renders, writes, starts the child (or execs in place with `once`), watches until the
-    /// child exits or SIGTERM/SIGINT; returns the agent's exit status.
-    func run(once: Bool, watch: Bool, requireCommand: Bool) async throws -> Int32 {
+    /// child exits or SIGTERM/SIGINT; returns the agent's exit status. With `removeFiles`, the
+    /// rendered files are removed when the run ends (`cleanup_on_exit`, `exec` by default).
+    func run(once: Bool, watch: Bool, requireCommand: Bool, removeFiles: Bool) async throws -> Int32 {
         logger.debug("\(SecretMemory.lastLockResult)")
-        let config = try loadConfig()
+        let loaded = try loadConfig()
+        // Only a supervised, watching run revokes on exit: one-shot modes hand their leases over.
+        let config = once || !watch ? Pipeline.keepingLeases(loaded) : loaded
         let argv = config.exec?.command ?? []
         if argv.isEmpty && requireCommand {
             throw AgentError.usage("exec needs a command: secret-agent exec [options] -- CMD [ARGS…], or exec.command in the configuration")
@@ -103,7 +106,7 @@ actor AgentSession {
                              composeEnvironment: { [environment, pristine = options.pristine] in
                                  Pipeline.childEnvironment(agent: environment, injected: $0, pristine: pristine)
                              },
-                             commandEnvironment: environment, logger: logger, observer: MetricsObserver())
+                             logger: logger, observer: MetricsObserver())
         self.loop = loop
         if watch {
             await loop.start()
@@ -137,6 +140,7 @@ actor AgentSession {
         await loop.stop()
         watcher?.stop()
         await backends?.shutdown()
+        if removeFiles { Pipeline.remove(await loop.renderedFiles(), logger: logger) }
         return status
     }
 

@@ -30,6 +30,9 @@ struct ExecCommand: AsyncParsableCommand, AgentCommand {
     @Flag(name: .customLong("no-watch"), help: "Supervise the child but never re-fetch (one-shot jobs).")
     var noWatch = false
 
+    @Flag(name: .customLong("keep-files"), help: "Keep the rendered files when the child exits (default: removed, unless cleanup_on_exit: false).")
+    var keepFiles = false
+
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     var command: [String] = []
 
@@ -38,8 +41,10 @@ struct ExecCommand: AsyncParsableCommand, AgentCommand {
     func execute() async {
         let logger = options.logging.bootstrap()
         await reportingFailures(logger) {
-            try await AgentSession(options: options, command: command, logger: logger)
-                .run(once: once, watch: !noWatch, requireCommand: true)
+            let session = AgentSession(options: options, command: command, logger: logger)
+            let cleanup = try await session.loadConfig().cleanupOnExit ?? true
+            let removeFiles = !keepFiles && cleanup
+            return try await session.run(once: once, watch: !noWatch, requireCommand: true, removeFiles: removeFiles)
         }
     }
 }

@@ -32,8 +32,8 @@ struct GetCommand: AsyncParsableCommand, AgentCommand {
         await reportingFailures(logger) {
             let environment = Environment.current()
             let cwd = FileBytes.currentDirectory()
-            let cfg = try config.map { try AgentConfig.load(file: Paths.resolve($0, against: cwd), environment: environment) }
-                ?? AgentConfig(baseDirectory: cwd, environment: environment)
+            let cfg = Pipeline.keepingLeases(try config.map { try AgentConfig.load(file: Paths.resolve($0, against: cwd), environment: environment) }
+                ?? AgentConfig(baseDirectory: cwd, environment: environment))
             let ref = try Reference.parse(reference, baseDirectory: cwd)
             let backends = try await Backends.make(for: [ref.locator], config: cfg, environment: environment, logger: logger)
             let value: Value

@@ -35,8 +35,9 @@ struct AgentOptions: ParsableArguments {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        for e in env where !e.contains("=") || e.hasPrefix("=") {
-            throw ValidationError("--env takes NAME=TEMPLATE (got '\(e.prefix(40))')")
+        // The value may be a secret pasted in by mistake: name the flag's position, never its text.
+        for (index, e) in env.enumerated() where !e.contains("=") || e.hasPrefix("=") {
+            throw ValidationError("--env takes NAME=TEMPLATE: the \(Self.ordinal(index + 1)) --env has no NAME= before its value")
         }
         for t in template where t.split(separator: ":", omittingEmptySubsequences: false).count < 2 {
             throw ValidationError("--template takes SRC:DEST[:MODE] (got '\(t)')")
@@ -46,6 +47,11 @@ struct AgentOptions: ParsableArguments {
         if let listen {
             do { _ = try ListenAddress.parse(listen) } catch { throw ValidationError(error.description) }
         }
+    }
+
+    static func ordinal(_ n: Int) -> String {
+        let suffix = (11...13).contains(n % 100) ? "th" : ["th", "st", "nd", "rd", "th", "th", "th", "th", "th", "th"][n % 10]
+        return "\(n)\(suffix)"
     }
 
     /// The configuration file (if any) with the flags applied on top (flags win).

@@ -48,6 +48,25 @@ enum Pipeline {
         }
     }
 
+    /// Removes the files a run rendered (best effort: a crash leaves them, which is why they
+    /// belong on tmpfs). Never follows a symlink.
+    static func remove(_ files: [String], logger: Logger) {
+        for file in files {
+            let removed = removeRegularFile(file)  // TEMP: replaced by the writer's dir-fd removal
+            logger.debug(removed ? "removed a rendered file" : "could not remove a rendered file",
+                         metadata: ["destination": "\(file)"])
+        }
+    }
+
+    /// One-shot modes (`render`, `get`, `exec --once`, `exec --no-watch`) hand what they fetch
+    /// over to files, a child or stdout that outlive the agent: their leases are never revoked
+    /// when the agent exits, whatever `revoke_on_shutdown` says.
+    static func keepingLeases(_ config: AgentConfig) -> AgentConfig {
+        var config = config
+        config.vault?.revokeOnShutdown = false
+        return config
+    }
+
     /// The child's environment: the agent's (or, with `--pristine`, only PATH, HOME, LANG and TZ)
     /// with the injected variables on top.
     static func childEnvironment(agent: [String: String], injected: [String: String], pristine: Bool) -> [String: String] {
@@ -57,4 +76,12 @@ enum Pipeline {
         env.merge(injected) { _, new in new }
         return env
     }
+}
+
+// TEMP until the writer's removal lands.
+import Glibc
+func removeRegularFile(_ path: String) -> Bool {
+    var st = stat()
+    guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+    return unlink(path) == 0
 }

@@ -37,7 +37,7 @@ struct RenderCommand: AsyncParsableCommand, AgentCommand {
         await reportingFailures(logger) {
             let environment = Environment.current()
             let cwd = FileBytes.currentDirectory()
-            var config = try options.loadConfig(environment: environment, cwd: cwd)
+            var config = Pipeline.keepingLeases(try options.loadConfig(environment: environment, cwd: cwd))
             config.exec = nil  // render writes files; the child's environment is not needed
             var toStdout = false
             if let templateFile {

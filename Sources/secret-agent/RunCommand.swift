@@ -23,8 +23,9 @@ struct RunCommand: AsyncParsableCommand, AgentCommand {
     func execute() async {
         let logger = options.logging.bootstrap()
         await reportingFailures(logger) {
-            try await AgentSession(options: options, command: [], logger: logger)
-                .run(once: false, watch: true, requireCommand: false)
+            let session = AgentSession(options: options, command: [], logger: logger)
+            return try await session.run(once: false, watch: true, requireCommand: false,
+                                         removeFiles: await session.loadConfig().cleanupOnExit ?? false)
         }
     }
 }

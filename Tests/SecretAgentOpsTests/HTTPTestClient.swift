@@ -50,6 +50,34 @@ enum HTTPTestClient {
         return Response(status: status, headers: headers, body: String(text[split.upperBound...]))
     }
 
+    /// Opens a TCP connection and sends nothing (an idle client); -1 when it cannot connect.
+    static func connectIdle(port: Int) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return -1 }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            return -1
+        }
+        return fd
+    }
+
+    /// Whether the server closed `fd` within `seconds` (a read returns end of file).
+    static func closedByServer(_ fd: Int32, within seconds: Int) async -> Bool {
+        await onThread {
+            var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var byte: UInt8 = 0
+            return recv(fd, &byte, 1, 0) == 0
+        }
+    }
+
     /// Runs a blocking body on a new thread.
     static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in

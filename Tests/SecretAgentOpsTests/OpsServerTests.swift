@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import SecretAgentOps
 import SecretAgentRuntime
@@ -170,5 +173,29 @@ struct OpsServerTests {
         for bad in ["9464", "host:", "host:99999", "::1:9464", "[::1:9464", "a b:1"] {
             #expect(throws: OpsError.self) { try ListenAddress.parse(bad) }
         }
+    }
+
+    @Test("connections over the limit are closed at once; idle ones after the idle timeout; requests go through again")
+    func connectionLimits() async throws {
+        let agent = FakeAgent()
+        await agent.rendered(backend: "limits-test")
+        let server = try await OpsServer.bind(ListenAddress(host: "127.0.0.1", port: 0),
+                                              limits: OpsServer.Limits(maxConnections: 3, idleTimeout: .seconds(3)),
+                                              logger: logger, health: { await agent.snapshot() })
+        let port = server.address.port
+        let running = Task { await server.run() }
+        defer { running.cancel() }
+        let idle = (0..<3).map { _ in HTTPTestClient.connectIdle(port: port) }
+        defer { for fd in idle where fd >= 0 { close(fd) } }
+        #expect(idle.allSatisfy { $0 >= 0 })
+        try await Task.sleep(for: .milliseconds(100))
+        let extra = HTTPTestClient.connectIdle(port: port)
+        defer { if extra >= 0 { close(extra) } }
+        #expect(await HTTPTestClient.closedByServer(extra, within: 1), "a fourth connection is closed at once, not after the idle timeout")
+        for fd in idle {
+            #expect(await HTTPTestClient.closedByServer(fd, within: 6), "an idle connection is closed after the idle timeout")
+        }
+        let r = try #require(await HTTPTestClient.request(port: port, "/healthz"))
+        #expect(r.status == 200)
     }
 }

@@ -51,7 +51,7 @@ struct AgentLoopTests {
         let child: ChildRecorder
     }
 
-    func setup(poll: Duration = .milliseconds(100)) async throws -> Setup {
+    func setup(poll: Duration = .milliseconds(100), slowChild: SlowChild? = nil) async throws -> Setup {
         let yaml = """
             output_dir: \(dir)
             templates:
@@ -82,7 +82,7 @@ struct AgentLoopTests {
         let loop = AgentLoop(job: job, providers: providers, outcomes: outcomes, written: rendered.files,
                              injected: rendered.environment, command: ["app"],
                              settings: .init(poll: poll, defaultAllowDisk: false, reloadSignal: SIGHUP),
-                             child: child, composeEnvironment: { $0 }, commandEnvironment: [:], logger: logger)
+                             child: slowChild ?? child, composeEnvironment: { $0 }, logger: logger)
         return Setup(loop: loop, ssm: ssm, sm: sm, child: child)
     }
 
@@ -203,10 +203,74 @@ struct AgentLoopTests {
         let outcomes = try await providers.fetch(job.locators)
         let loop = AgentLoop(job: job, providers: providers, outcomes: outcomes, written: [], injected: nil, command: nil,
                              settings: .init(poll: .seconds(60), defaultAllowDisk: false, reloadSignal: SIGHUP), child: nil,
-                             composeEnvironment: { $0 }, commandEnvironment: ["PATH": "/usr/bin:/bin"], logger: logger)
+                             composeEnvironment: { $0.merging(["PATH": "/usr/bin:/bin"]) { new, _ in new } }, logger: logger)
         await loop.apply([a: .found(Secret(value: .string("new"), version: "5"))], from: "test")
         #expect(read("c1.conf") == "new")
         #expect(read("c2.conf") == "new!")
         #expect(read("marker") == "x\n")
+    }
+
+    @Test("an on_change command gets the child's scrubbed environment, without the injected values")
+    func onChangeCommandEnvironment() async throws {
+        let s = try await setup()
+        let yaml = """
+            output_dir: \(dir)
+            templates:
+              - contents: "{{ ssm:/a }}"
+                destination: c.conf
+                on_change: [sh, -c, "env > \(dir)/command-env"]
+            exec:
+              env:
+                E: "{{ sm:env }}"
+            """
+        let config = try AgentConfig.parse(yaml: yaml, file: "\(dir)/agent.yaml", environment: [:], uid: 0)
+        let job = try Job.compile(config: config, flagsBase: dir)
+        let providers = ProviderSet([s.ssm, s.sm])
+        let outcomes = try await providers.fetch(job.locators)
+        let rendered = try job.render(StartupFetch.resolutions(outcomes), defaultAllowDisk: false)
+        // What the agent's session passes: the scrub (here: a pristine PATH-only environment)
+        // around the injected variables.
+        let scrub: @Sendable ([String: String]) -> [String: String] = { $0.merging(["PATH": "/usr/bin:/bin"]) { new, _ in new } }
+        let loop = AgentLoop(job: job, providers: providers, outcomes: outcomes, written: rendered.files,
+                             injected: rendered.environment, command: ["app"],
+                             settings: .init(poll: .seconds(60), defaultAllowDisk: false, reloadSignal: SIGHUP),
+                             child: ChildRecorder(watching: []), composeEnvironment: scrub, logger: logger)
+        await loop.apply([a: .found(Secret(value: .string("new"), version: "5"))], from: "test")
+        let env = read("command-env")
+        #expect(env.contains("PATH=/usr/bin:/bin"))
+        #expect(!env.contains("E=e1"), "injected values are the child's, not the command's")
+    }
+
+    @Test("changes during a slow restart: one restart at a time, and the last one has the newest environment")
+    func restartsSerialised() async throws {
+        let child = SlowChild()
+        let loop = try await setup(slowChild: child).loop
+        async let first: Void = loop.apply([e: .found(Secret(value: .string("e2"), version: "v2"))], from: "sm")
+        try await Task.sleep(for: .milliseconds(20))
+        async let second: Void = loop.apply([e: .found(Secret(value: .string("e3"), version: "v3"))], from: "sm")
+        try await Task.sleep(for: .milliseconds(20))
+        async let third: Void = loop.apply([e: .found(Secret(value: .string("e4"), version: "v4"))], from: "sm")
+        _ = await (first, second, third)
+        let restarts = await child.restarts
+        #expect(await child.mostAtOnce == 1, "restarts never overlap")
+        #expect(restarts.last?["E"] == "e4", "the child that stays runs on the newest value")
+        #expect(restarts.count == 2, "changes during a restart coalesce into one more restart")
+    }
+}
+
+/// A child whose restart takes a while (a slow stop), recording overlap.
+actor SlowChild: ChildControl {
+    private(set) var restarts: [[String: String]] = []
+    private(set) var mostAtOnce = 0
+    private var running = 0
+
+    func reload(signal: Int32) async {}
+
+    func restart(environment: [String: String], command: [String]?) async throws {
+        running += 1
+        mostAtOnce = max(mostAtOnce, running)
+        try await Task.sleep(for: .milliseconds(200))
+        restarts.append(environment)
+        running -= 1
     }
 }
