@@ -8,7 +8,7 @@ enum CredentialSource: Sendable, Equatable, CaseIterable {
 
 /// Loads credentials from each source. `nil` from a source means "not configured here, try the
 /// next one"; an error means it is configured but failed, which stops the chain (as the SDKs do).
-struct CredentialSources: Sendable {
+struct CredentialSources: CredentialLoader {
     let config: AWSConfig
     let sts: STSClient
     let metadata: MetadataClient
