@@ -32,7 +32,9 @@ public final class AWSBackend: Sendable {
     ///   - settings: the `aws:` block of the configuration.
     ///   - environment: the agent's environment (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL…`,
     ///     credentials); it wins over `settings`. Nothing is read from the process environment.
-    ///   - httpClient: the shared client (keep-alive); owned and shut down by the caller.
+    ///   - httpClient: the shared client (keep-alive); owned and shut down by the caller. It must
+    ///     not follow redirects (`redirectConfiguration = .disallow`): a signed request, its
+    ///     session token and body go nowhere but the endpoint. A 3xx answer is an error.
     ///   - logger: one debug line per API call (operation and how many names, never values).
     public convenience init(settings: AWSSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger) {
         var retry = RetryPolicy()

@@ -1,4 +1,5 @@
 import SecretAgentCore
+import SecretTemplate
 
 /// The AWS services the agent talks to.
 enum AWSService: String, Sendable, CaseIterable {
@@ -94,7 +95,11 @@ struct AWSConfig: Sendable {
     }
 
     /// The endpoint for a service in a region: the configured one, else AWS's regional endpoint.
+    /// A region that is not a region name (it becomes part of the host) is a configuration error.
     func endpoint(for service: AWSService, region: String) throws(AWSError) -> Endpoint {
+        guard Locator.isRegionName(region) else {
+            throw AWSError.config("AWS region '\(region)' is not a region name (lowercase letters, digits and '-', such as eu-west-1); check AWS_REGION, aws.region and the profile's region")
+        }
         if let configured = try configuredEndpoint(for: service) { return configured }
         let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
         return Endpoint("https://\(service.signingName).\(region).\(suffix)")!

@@ -97,6 +97,7 @@ struct AWSTransport: Sendable {
                 continue
             }
             if (200..<300).contains(status) { return body }
+            if (300..<400).contains(status) { throw Self.redirectRefused(call, status: status) }
             let fault = AWSFault(status: status, errorTypeHeader: errorType, body: body)
             let action = "\(call.service.signingName):\(call.operation)"
             if AWSErrorCodes.expired.contains(fault.code), !refreshed, case .chain(let chain) = signing {
@@ -153,7 +154,17 @@ struct AWSTransport: Sendable {
         if let id = response.headers.first(name: "x-amzn-requestid") {
             logger.trace("AWS request id", metadata: ["aws_operation": "\(call.operation)", "request_id": "\(id)"])
         }
-        return (Int(response.status.code), response.headers.first(name: "x-amzn-errortype"), Array(buffer.readableBytesView))
+        // A client that follows redirects (it should not: see `AWSBackend.init`) has already sent
+        // the call on; its answer is not used either.
+        let status = response.history.count > 1 ? Int(response.history[0].responseHead.status.code) : Int(response.status.code)
+        return (status, response.headers.first(name: "x-amzn-errortype"), Array(buffer.readableBytesView))
+    }
+
+    /// The error for a 3xx answer: not retried, and naming the endpoint, never the `Location`.
+    static func redirectRefused(_ call: AWSCall, status: Int) -> AWSError {
+        let variables = "\(call.service.endpointVariable), AWS_ENDPOINT_URL, aws.endpoint_url or the profile's endpoint_url"
+        return AWSError.failed("AWS \(call.service.signingName) at \(call.endpoint) answered \(call.operation) (\(call.subject)) with a redirect (HTTP \(status)); redirects are refused, so the endpoint is probably misconfigured: check \(variables)",
+                               status: status)
     }
 
     private func backoff(_ call: AWSCall, attempt: Int, reason: String) async throws {

@@ -8,7 +8,7 @@ enum CredentialSource: Sendable, Equatable, CaseIterable {
 
 /// Loads credentials from each source. `nil` from a source means "not configured here, try the
 /// next one"; an error means it is configured but failed, which stops the chain (as the SDKs do).
-struct CredentialSources: Sendable {
+struct CredentialSources: CredentialLoader {
     let config: AWSConfig
     let sts: STSClient
     let metadata: MetadataClient
@@ -122,13 +122,7 @@ struct CredentialSources: Sendable {
         if let relative = config.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
             url = "http://169.254.170.2" + (relative.hasPrefix("/") ? relative : "/" + relative)
         } else if let full = config.env("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
-            guard let endpoint = Endpoint(full) else {
-                throw AWSError.config("AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL")
-            }
-            let allowed = ["169.254.170.2", "169.254.170.23", "[fd00:ec2::23]"]
-            guard endpoint.scheme == "https" || endpoint.isLoopback || allowed.contains(endpoint.host) else {
-                throw AWSError.config("AWS_CONTAINER_CREDENTIALS_FULL_URI must use https or a loopback / ECS / EKS address (got host \(endpoint.host))")
-            }
+            try Self.checkContainerURI(full)
             url = full
         } else {
             return nil
@@ -141,6 +135,31 @@ struct CredentialSources: Sendable {
             token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         return try await metadata.container(url: url, token: token)
+    }
+}
+
+extension CredentialSources {
+    /// The hosts besides loopback addresses that `AWS_CONTAINER_CREDENTIALS_FULL_URI` may name
+    /// over plain http, as botocore's `ContainerMetadataFetcher`: ECS, EKS Pod Identity (IPv4
+    /// and IPv6) and `localhost` (AWS IoT Greengrass).
+    static let containerHosts: Set<String> = ["169.254.170.2", "169.254.170.23", "[fd00:ec2::23]", "localhost"]
+
+    /// Accepts an https URI, or an http one whose host is a loopback IP address (127.0.0.0/8,
+    /// ::1) or one of `containerHosts`, written literally. User information (`user@`) is refused
+    /// outright: `http://127.0.0.1@evil.example/` goes to evil.example.
+    static func checkContainerURI(_ text: String) throws(AWSError) {
+        let afterScheme = text.range(of: "://").map { text[$0.upperBound...] } ?? ""
+        if afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" }).contains("@") {
+            throw AWSError.config("AWS_CONTAINER_CREDENTIALS_FULL_URI must not contain user information (user@host); give the credentials endpoint's own URL")
+        }
+        guard let endpoint = Endpoint(text) else {
+            throw AWSError.config("AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL with a host name or IP address")
+        }
+        var host = endpoint.host
+        if let v6 = IPLiteral.v6(host), v6 == IPLiteral.v6("fd00:ec2::23") { host = "[fd00:ec2::23]" }
+        guard endpoint.scheme == "https" || endpoint.isLoopbackAddress || containerHosts.contains(host) else {
+            throw AWSError.config("AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, or http to a loopback IP address (127.0.0.0/8, ::1), localhost, 169.254.170.2, 169.254.170.23 or fd00:ec2::23 (got host \(endpoint.host))")
+        }
     }
 }
 

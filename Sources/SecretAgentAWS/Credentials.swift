@@ -34,19 +34,30 @@ struct AWSCredentials: Sendable, CustomStringConvertible {
     }
 }
 
+/// What the chain loads credentials from: `CredentialSources`, or a twin in tests.
+protocol CredentialLoader: Sendable {
+    /// Credentials from the first configured source, trying `known` (the one that worked last) first.
+    func load(preferring known: CredentialSource?) async throws -> (AWSCredentials, CredentialSource)
+}
+
 /// The credential chain in the AWS SDKs' order, cached and refreshed before expiry.
 ///
 /// The first source that is configured wins and is kept for later refreshes: environment,
 /// web identity, the shared files' profile, container (ECS) credentials, then EC2 instance
-/// metadata. Concurrent callers share one load.
+/// metadata. Concurrent callers share one load. When a refresh fails while the cached
+/// credentials have not expired yet (they are only inside the refresh window), every caller,
+/// those that waited for the refresh included, gets the cached ones and the failure is logged
+/// once; the error reaches callers only once the cached credentials have expired.
 actor CredentialChain {
-    private let sources: CredentialSources
+    private let sources: any CredentialLoader
     private let logger: Logger
     private var cached: AWSCredentials?
     private var chosen: CredentialSource?
     private var pending: Task<(AWSCredentials, CredentialSource), any Error>?
+    /// Callers waiting for a load another caller started (for tests).
+    private(set) var waiting = 0
 
-    init(sources: CredentialSources, logger: Logger) {
+    init(sources: any CredentialLoader, logger: Logger) {
         self.sources = sources
         self.logger = logger
     }
@@ -54,7 +65,17 @@ actor CredentialChain {
     /// Valid credentials, loading or refreshing them when needed.
     func credentials() async throws -> AWSCredentials {
         if let cached, !cached.needsRefresh() { return cached }
-        if let pending { return try await pending.value.0 }
+        if let pending {
+            waiting += 1
+            defer { waiting -= 1 }
+            do {
+                return try await pending.value.0
+            } catch {
+                // The caller that started the load logged the failure.
+                if let cached, !cached.isExpired() { return cached }
+                throw error
+            }
+        }
         let sources = self.sources
         let known = chosen
         let task = Task { try await sources.load(preferring: known) }

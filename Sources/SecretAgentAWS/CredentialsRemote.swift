@@ -49,7 +49,16 @@ struct MetadataClient: Sendable {
         for (n, v) in headers { request.headers.add(name: n, value: v) }
         let response = try await http.execute(request, timeout: .nanoseconds(AWSTransport.nanoseconds(timeout)))
         let body = try await response.body.collect(upTo: 1024 * 1024)
-        return Answer(status: Int(response.status.code), body: Array(body.readableBytesView))
+        // As in `AWSTransport`: a redirect a misconfigured client followed still counts as one.
+        let status = response.history.count > 1 ? Int(response.history[0].responseHead.status.code) : Int(response.status.code)
+        return Answer(status: status, body: Array(body.readableBytesView))
+    }
+
+    /// The error for a 3xx answer from a credentials endpoint: redirects are refused (never
+    /// followed, the `Location` never named).
+    static func redirectRefused(_ label: String, status: Int, check: String) -> AWSError {
+        AWSError.failed("\(label) answered with a redirect (HTTP \(status)); redirects are refused, so the endpoint is probably misconfigured: check \(check)",
+                        status: status)
     }
 
     /// Credentials from the JSON that ECS and IMDS serve (`AccessKeyId`, `SecretAccessKey`,
@@ -65,7 +74,7 @@ struct MetadataClient: Sendable {
 
     /// ECS/EKS container credentials: GET the URI with the authorization token.
     func container(url: String, token: String?) async throws -> AWSCredentials {
-        let label = "container credentials \(url)"
+        let label = "container credentials \(Endpoint(url)?.description ?? "endpoint")" // without a query
         let answer: Answer
         do {
             answer = try await request(.GET, url, headers: token.map { [("Authorization", $0)] } ?? [], timeout: .seconds(5))
@@ -73,6 +82,9 @@ struct MetadataClient: Sendable {
             throw AWSError.unavailable("cannot reach \(label): \(AWSTransport.describe(error, timeout: .seconds(5)))")
         }
         guard answer.status == 200 else {
+            if (300..<400).contains(answer.status) {
+                throw Self.redirectRefused(label, status: answer.status, check: "AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            }
             let problem = "\(label) answered HTTP \(answer.status)"
             if answer.status >= 500 { throw AWSError.unavailable(problem) }
             throw AWSError.denied("\(problem); check AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)")
@@ -99,6 +111,9 @@ struct MetadataClient: Sendable {
         let label = "instance metadata role \(role)"
         let answer = try await request(.GET, path + role, headers: headers, timeout: .seconds(2))
         guard answer.status == 200 else {
+            if (300..<400).contains(answer.status) {
+                throw Self.redirectRefused(label, status: answer.status, check: "AWS_EC2_METADATA_SERVICE_ENDPOINT")
+            }
             throw AWSError.unavailable("\(label) answered HTTP \(answer.status)")
         }
         return try Self.credentials(fromJSON: answer.body, label: label)

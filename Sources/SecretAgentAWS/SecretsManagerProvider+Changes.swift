@@ -72,7 +72,7 @@ extension SecretsManagerProvider {
             for entry in answer.awsField("SecretList")?.awsList ?? [] {
                 let name = entry.awsField("Name")?.awsString, arn = entry.awsField("ARN")?.awsString
                 guard case .map(let stages)? = entry.awsField("SecretVersionsToStages") else { continue }
-                let current = stages.first { _, list in (list.awsList ?? []).contains { $0.awsString == "AWSCURRENT" } }?.key
+                let current = stages.first { _, list in list.awsList.contains { $0.awsString == "AWSCURRENT" } }?.key
                 for locator in chunk where Self.matches(Self.secretID(locator), name: name, arn: arn) {
                     out[locator] = current
                 }

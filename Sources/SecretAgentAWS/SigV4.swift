@@ -10,6 +10,9 @@ struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// The path, `/` at least.
     var path: String
 
+    /// Parses `scheme://host[:port][/path]`; nil for another scheme, user information
+    /// (`user@host`), a host with characters no host name or IP literal has, or a bad port, so
+    /// that the host checked is the host the HTTP client connects to.
     init?(_ text: String) {
         guard let sep = text.range(of: "://") else { return nil }
         scheme = text[..<sep.lowerBound].lowercased()
@@ -19,19 +22,27 @@ struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = rest[..<slash]
         path = slash == rest.endIndex ? "/" : String(rest[slash...])
+        var portText: Substring?
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return nil }
             host = String(authority[...close])
             let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { guard let p = Int(after.dropFirst()) else { return nil }; port = p }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = String(authority[..<colon])
-            guard let p = Int(authority[authority.index(after: colon)...]) else { return nil }
-            port = p
+            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { return nil }
+            guard host.count > 2, host.dropFirst().dropLast().allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
         } else {
-            host = String(authority)
+            if let colon = authority.lastIndex(of: ":") {
+                host = String(authority[..<colon])
+                portText = authority[authority.index(after: colon)...]
+            } else {
+                host = String(authority)
+            }
+            guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") }) else { return nil }
         }
-        guard !host.isEmpty else { return nil }
+        if let portText {
+            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let p = Int(portText), (1...65535).contains(p) else { return nil }
+            port = p
+        }
         host = host.lowercased()
     }
 
@@ -44,9 +55,31 @@ struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     var url: String { "\(scheme)://\(hostHeader)\(path)" }
     var description: String { url }
 
-    /// True for 127.0.0.0/8, ::1 and localhost.
-    var isLoopback: Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "[::1]"
+    /// True when the host is written as a loopback IP address: 127.0.0.0/8 or `[::1]` (not a
+    /// name, which DNS could point anywhere).
+    var isLoopbackAddress: Bool {
+        if let v4 = IPLiteral.v4(host) { return v4[0] == 127 }
+        if let v6 = IPLiteral.v6(host) { return v6 == IPLiteral.v6("[::1]") }
+        return false
+    }
+}
+
+/// Parsing of IP address literals (as `inet_pton` reads them: dotted quads only, no `127.1`).
+enum IPLiteral {
+    /// The four bytes of a dotted-quad IPv4 address, or nil.
+    static func v4(_ text: String) -> [UInt8]? {
+        var address = in_addr()
+        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
+        return withUnsafeBytes(of: &address) { Array($0) }
+    }
+
+    /// The sixteen bytes of a bracketed (`[fd00:ec2::23]`) or bare IPv6 address, or nil.
+    static func v6(_ text: String) -> [UInt8]? {
+        var bare = Substring(text)
+        if bare.hasPrefix("[") && bare.hasSuffix("]") { bare = bare.dropFirst().dropLast() }
+        var address = in6_addr()
+        guard inet_pton(AF_INET6, String(bare), &address) == 1 else { return nil }
+        return withUnsafeBytes(of: &address) { Array($0) }
     }
 }
 

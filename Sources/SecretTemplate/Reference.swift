@@ -62,6 +62,13 @@ public enum Locator: Hashable, Sendable {
         return String(parts[3])
     }
 
+    /// True for a name that can be an AWS region (`eu-west-1`): lowercase letters, digits and
+    /// `-`, not empty. The region becomes part of the endpoint's host name, so nothing else is
+    /// accepted (`evil.example/` would send a signed request to another host).
+    public static func isRegionName<S: StringProtocol>(_ text: S) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
+    }
+
     /// A canonical text form, for logs and messages (it names the secret, never its value).
     public var text: String {
         switch self {
@@ -169,6 +176,9 @@ extension Reference {
                 throw TemplateError(.badReference, "unknown scheme '\(schemeText):' in reference '\(written)'; use ssm:, ssm-path:, sm:, vault:, file:, env: or an AWS ARN")
             }
             locator = try parseLocator(scheme: scheme, rest: rest, baseDirectory: baseDirectory, in: written)
+        }
+        if let region = locator.arnRegion, !Locator.isRegionName(region) {
+            throw TemplateError(.badReference, "the region in the ARN of reference '\(written)' is not a region name (lowercase letters, digits and '-', such as eu-west-1)")
         }
         return Reference(locator: locator, selector: selector, text: written)
     }

@@ -32,6 +32,9 @@ final class Backends: Sendable {
         var httpConfig = HTTPClient.Configuration()
         httpConfig.connectionPool.retryConnectionEstablishment = false
         httpConfig.timeout.connect = .seconds(10)
+        // SPEC §6: the AWS client follows no redirects (a signed request, its session token and
+        // body would go wherever `Location` points); the Vault client follows one hop itself.
+        httpConfig.redirectConfiguration = .disallow
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
         var aws: AWSBackend?
         if needsAWS || config.vault?.auth.method == .aws {

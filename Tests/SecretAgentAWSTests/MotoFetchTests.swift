@@ -162,7 +162,7 @@ import Testing
         let quick = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), timeout: .seconds(1))
         let backend = AWSBackend(settings: AWSSettings(), environment: ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE00", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1",
                                    "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true"],
-                                 httpClient: HTTPClient.shared, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), retry: quick)
+                                 httpClient: testHTTPClient, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), retry: quick)
         do {
             _ = try await fetch(backend, ["ssm:/docker/registry/url"])
             Issue.record("expected a transport error")

@@ -52,7 +52,7 @@ let scriptedServerPython: String? = {
         let retry = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20), maxDelay: .milliseconds(100), timeout: timeout)
         return AWSBackend(settings: AWSSettings(region: "us-east-1", endpointURL: "http://127.0.0.1:\(port)"),
                           environment: ["AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKE0000", "AWS_SECRET_ACCESS_KEY": "fake", "AWS_EC2_METADATA_DISABLED": "true"],
-                          httpClient: HTTPClient.shared, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), retry: retry)
+                          httpClient: testHTTPClient, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), retry: retry)
     }
 
     @Test func throttlingIsRetriedWithBackoff() async throws {

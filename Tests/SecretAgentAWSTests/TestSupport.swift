@@ -54,8 +54,20 @@ struct Moto {
 /// Quick retries so failing tests fail fast.
 let testRetry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), timeout: .seconds(10))
 
-func makeBackend(_ environment: [String: String], settings: AWSSettings = AWSSettings(), logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) -> AWSBackend {
-    AWSBackend(settings: settings, environment: environment, httpClient: HTTPClient.shared, logger: logger, retry: testRetry)
+/// The tests' HTTP client, configured as the agent's (`Backends.swift`): redirects are not
+/// followed, a refused connection fails at once, connecting takes 10 s at most. Never shut down
+/// (like `HTTPClient.shared`).
+let testHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool.retryConnectionEstablishment = false
+    configuration.timeout.connect = .seconds(10)
+    configuration.redirectConfiguration = .disallow
+    return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+}()
+
+func makeBackend(_ environment: [String: String], settings: AWSSettings = AWSSettings(), httpClient: HTTPClient = testHTTPClient,
+                 logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) -> AWSBackend {
+    AWSBackend(settings: settings, environment: environment, httpClient: httpClient, logger: logger, retry: testRetry)
 }
 
 /// Parses references and fetches them through the backend's providers.
