@@ -52,8 +52,8 @@ struct RedirectURL: Equatable {
     let pathAndQuery: String
 
     var origin: Origin { Origin(scheme: scheme, host: host, port: port) }
-    /// For messages: no user information, no query.
-    var shown: String { written + path }
+    /// For messages: no user information, no query, at most 200 characters of path.
+    var shown: String { written + (path.count > 200 ? path.prefix(200) + "…" : path) }
 
     /// Parses an absolute http or https URL; nil for anything else.
     static func parse(_ text: String) -> RedirectURL? {
