@@ -57,7 +57,8 @@ public struct VaultAuthSettings: Sendable, Equatable {
     public var method: Method
     /// Where the auth method is mounted (default: the method's name).
     public var mount: String?
-    /// The role for approle-less methods (jwt, kubernetes, aws).
+    /// The role for jwt, kubernetes and aws; for approle (which logs in with role_id) the role's
+    /// name, used only to check where a wrapped secret_id was made.
     public var role: String?
     public var tokenFile: String?
     public var roleIDFile: String?
@@ -65,6 +66,11 @@ public struct VaultAuthSettings: Sendable, Equatable {
     public var secretIDFile: String?
     /// The secret_id file holds a response-wrapping token to unwrap.
     public var secretIDWrapped: Bool
+    /// `secret_id_wrapping_path`: the `creation_path` a wrapped secret_id must have (Vault Agent's
+    /// `secret_id_response_wrapping_path`), such as `auth/approle/role/web/secret-id`. Setting it
+    /// implies `secret_id_wrapped`. Without it the path is `auth/<mount>/role/<role>/secret-id`
+    /// when `role` is set, else any `auth/<mount>/role/*/secret-id`.
+    public var secretIDWrappingPath: String?
     /// JWT or Kubernetes service-account token file.
     public var jwtFile: String?
     /// `X-Vault-AWS-IAM-Server-ID` for the aws method.
@@ -76,7 +82,7 @@ public struct VaultAuthSettings: Sendable, Equatable {
     }
 
     static let keys: Set<String> = ["method", "mount", "role", "token_file", "role_id", "role_id_file", "secret_id_file",
-                                    "secret_id_wrapped", "jwt_file", "token_path", "aws_server_id"]
+                                    "secret_id_wrapped", "secret_id_wrapping_path", "jwt_file", "token_path", "aws_server_id"]
 
     public init(node: ConfigNode, baseDirectory: String) throws(AgentError) {
         try node.allowOnly(Self.keys)
@@ -91,7 +97,20 @@ public struct VaultAuthSettings: Sendable, Equatable {
         self.roleID = try node.string("role_id")
         self.roleIDFile = try node.string("role_id_file").map { Paths.resolve($0, against: baseDirectory) }
         self.secretIDFile = try node.string("secret_id_file").map { Paths.resolve($0, against: baseDirectory) }
-        self.secretIDWrapped = try node.bool("secret_id_wrapped") ?? false
+        let wrapped = try node.bool("secret_id_wrapped")
+        var wrappingPath = try node.string("secret_id_wrapping_path")
+        while wrappingPath?.hasPrefix("/") == true { wrappingPath?.removeFirst() }
+        while wrappingPath?.hasSuffix("/") == true { wrappingPath?.removeLast() }
+        if let path = wrappingPath {
+            guard !path.isEmpty else {
+                throw AgentError.config("\(node.location): vault.auth.secret_id_wrapping_path is empty; name the path that wraps the secret_id, such as auth/approle/role/web/secret-id")
+            }
+            guard wrapped != false else {
+                throw AgentError.config("\(node.location): vault.auth.secret_id_wrapping_path is set but secret_id_wrapped is false; remove one of them")
+            }
+        }
+        self.secretIDWrappingPath = wrappingPath
+        self.secretIDWrapped = wrapped ?? (wrappingPath != nil)
         let jwtFile = try node.string("jwt_file")
         let tokenPath = try node.string("token_path")
         self.jwtFile = (jwtFile ?? tokenPath).map { Paths.resolve($0, against: baseDirectory) }

@@ -16,10 +16,10 @@ import Synchronization
 /// | `secret_agent_child_reloads_total` | counter | — (reload signals or `on_change` commands) |
 /// | `secret_agent_child_restarts_total` | counter | — |
 /// | `secret_agent_seconds_since_last_success` | gauge | `backend` (set when `/metrics` is read) |
-/// | `secret_agent_lease_seconds_left` | gauge | `lease` (the reference, e.g. `vault:database/creds/app`) |
+/// | `secret_agent_lease_seconds_left` | gauge | `lease` (`leaseLabel(_:)` of the reference: 16 hex digits, never its path or parameters) |
 /// | `secret_agent_token_seconds_left` | gauge | `backend` |
 ///
-/// Labels hold backend names, operations and reference names: never a value.
+/// Labels hold backend names, operations and hashes of references: never a value or a path.
 public enum AgentMetrics {
     public static let apiCalls = "secret_agent_api_calls_total"
     public static let errors = "secret_agent_errors_total"
@@ -32,6 +32,8 @@ public enum AgentMetrics {
     public static let tokenSecondsLeft = "secret_agent_token_seconds_left"
 
     private static let bootstrapped = Mutex<PrometheusCollectorRegistry?>(nil)
+    /// The `lease` labels exported by the last `leaseSecondsLeft(_:)`.
+    private static let exportedLeases = Mutex<Set<String>>([])
 
     /// Bootstraps swift-metrics with a Prometheus factory the first time it is called and
     /// returns its registry; later calls return the same registry. (swift-metrics allows one
@@ -94,9 +96,30 @@ public enum AgentMetrics {
         fetchDuration(backend: backend, seconds: HealthSnapshot.seconds(duration))
     }
 
-    /// Time left on a leased dynamic secret, named by its reference.
-    public static func leaseSecondsLeft(_ seconds: Double, lease: String) {
-        Gauge(label: leaseSecondsLeft, dimensions: [("lease", lease)]).record(seconds)
+    /// Sets the lease gauge for every lease held now, and removes the gauges of leases that are no
+    /// longer held (called on each scrape). Each is labelled `leaseLabel(reference)`.
+    public static func leaseSecondsLeft(_ leases: [(reference: String, seconds: Double)]) {
+        var current: [String: Double] = [:]
+        for lease in leases { current[leaseLabel(lease.reference)] = lease.seconds }
+        let gone = exportedLeases.withLock { exported in
+            let gone = exported.subtracting(current.keys)
+            exported = Set(current.keys)
+            return gone
+        }
+        for label in gone { Gauge(label: leaseSecondsLeft, dimensions: [("lease", label)]).destroy() }
+        for (label, seconds) in current { Gauge(label: leaseSecondsLeft, dimensions: [("lease", label)]).record(seconds) }
+    }
+
+    /// The `lease` label of a reference: FNV-1a (64 bit) of its text, as 16 hex digits. Stable
+    /// across restarts and machines, and carries no path, parameter or value.
+    public static func leaseLabel(_ reference: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in reference.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// Time left on the backend's login token (Vault) or temporary credentials (AWS).

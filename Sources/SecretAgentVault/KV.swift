@@ -97,7 +97,7 @@ struct SecretReader: Sendable {
         let requestPath = mount.path + "data/" + suffix
         let query = version.map { [("version", String($0))] } ?? []
         let response = try await client.send(.GET, requestPath, query: query, token: token)
-        if let outcome = try interpret(response, locator: locator, requestPath: requestPath) { return outcome }
+        if let outcome = try interpret(response, locator: locator, requestPath: requestPath, token: token) { return outcome }
         guard let data = response.data, let metadata = data["metadata"] else {
             throw VaultError(.request, "Vault answered \(locator.text) without data; is \(mount.path) really a KV v2 mount?")
         }
@@ -109,7 +109,7 @@ struct SecretReader: Sendable {
     private func readGeneric(_ locator: Locator, path: String, parameters: [String: String], token: String) async throws(VaultError) -> ReadResult {
         let body: Value? = parameters.isEmpty ? nil : .map(parameters.mapValues { .string($0) })
         let response = try await client.send(parameters.isEmpty ? .GET : .POST, path, body: body, token: token)
-        if let outcome = try interpret(response, locator: locator, requestPath: path) { return outcome }
+        if let outcome = try interpret(response, locator: locator, requestPath: path, token: token) { return outcome }
         guard let data = response.data, !data.isNull else {
             throw VaultError(.request, "Vault answered \(locator.text) with no data (HTTP \(response.status)); is this a path that returns a secret?")
         }
@@ -121,15 +121,16 @@ struct SecretReader: Sendable {
         return .found(Secret(value: data, version: nil, lease: lease))
     }
 
-    /// Nil for a 2xx answer; a result or an error for the rest.
-    private func interpret(_ response: VaultResponse, locator: Locator, requestPath: String) throws(VaultError) -> ReadResult? {
+    /// Nil for a 2xx answer; a result or an error for the rest (with the server's text for a 4xx,
+    /// the token removed from it).
+    private func interpret(_ response: VaultResponse, locator: Locator, requestPath: String, token: String) throws(VaultError) -> ReadResult? {
         if response.isSuccess { return nil }
         if let failure = VaultErrors.common(response, client: client, path: locator.text) { throw failure }
         switch response.status {
         case 404: return .notFound
         case 403: return .denied(requestPath: requestPath)
         default:
-            throw VaultError(.request, "Vault refused \(locator.text) (HTTP \(response.status) for \(requestPath)): \(Redactor().clean(response.errors))")
+            throw VaultError(.request, "Vault refused \(locator.text) (HTTP \(response.status) for \(requestPath)): \(Redactor(secrets: [token]).clean(response.errors))")
         }
     }
 }

@@ -8,6 +8,10 @@ import SecretTemplate
 /// issued to a token that is going away, is replaced by a new fetch at about 85 % of its life, and
 /// its locator is yielded on `replacements` (a rotation for the agent).
 ///
+/// A write-style reference (`pki/issue/web?common_name=…`) answered without a lease is not polled;
+/// when its answer expires (`data.expiration`, or the NotAfter of `data.certificate`) it is issued
+/// again at about 2/3 of its lifetime, with jitter, and yielded on `replacements` the same way.
+///
 /// Every use of one locator shares the one entry here, so it shares one lease.
 actor LeaseManager {
     private struct Entry {
@@ -24,6 +28,11 @@ actor LeaseManager {
         var retryAt: ContinuousClock.Instant?
         var failures = 0
         var epoch: Int
+        /// Set for an answer without a lease that expires (a certificate): when to issue it again.
+        /// Such an entry is never renewed, revoked or tied to the token.
+        var refreshAt: ContinuousClock.Instant?
+
+        var isLease: Bool { refreshAt == nil }
 
         var end: ContinuousClock.Instant {
             let leaseEnd = lease.obtained + lease.duration
@@ -35,7 +44,7 @@ actor LeaseManager {
 
     /// Time left on each lease held, by reference (for the lease gauge; never a value or lease id).
     func timeLeft(now: ContinuousClock.Instant = .now) -> [(reference: String, left: Duration)] {
-        entries.map { ($0.key.text, max(.zero, $0.value.end - now)) }.sorted { $0.reference < $1.reference }
+        entries.filter(\.value.isLease).map { ($0.key.text, max(.zero, $0.value.end - now)) }.sorted { $0.reference < $1.reference }
     }
     private var tasks: [Locator: Task<Void, Never>] = [:]
     private var epoch = 0
@@ -50,25 +59,47 @@ actor LeaseManager {
         self.logger = logger
     }
 
-    /// The held secret of a leased locator, while its lease lasts.
+    /// The held secret of a leased (or expiring) locator, while it lasts.
     func cached(_ locator: Locator) -> Secret? {
         guard let entry = entries[locator], ContinuousClock.now < entry.end else { return nil }
         return entry.secret
     }
 
-    /// Starts looking after the lease of a freshly fetched secret.
+    /// Starts looking after a freshly fetched secret: its lease, or when a write-style answer
+    /// without one expires. Anything else is not held.
     func track(_ locator: Locator, secret: Secret, generation: Int) {
-        guard let lease = secret.lease, !stopped else { return }
-        epoch += 1
-        entries[locator] = Entry(secret: secret, lease: lease, increment: lease.duration, generation: generation, epoch: epoch)
-        logger.debug("tracking the lease of \(locator.text): ttl \(DurationParser.format(lease.duration))\(lease.renewable ? ", renewable" : ", not renewable")")
-        let mine = epoch
+        guard !stopped, let entry = makeEntry(locator, secret, generation: generation) else { return }
+        entries[locator] = entry
+        if let lease = secret.lease {
+            logger.debug("tracking the lease of \(locator.text): ttl \(DurationParser.format(lease.duration))\(lease.renewable ? ", renewable" : ", not renewable")")
+        } else {
+            logger.debug("\(locator.text) has no lease; it expires in \(DurationParser.format(entry.lease.duration)) and will be issued again in \(DurationParser.format(entry.refreshAt! - .now))")
+        }
+        let mine = entry.epoch
         tasks[locator] = Task { await self.run(locator, epoch: mine) }
+    }
+
+    /// A new entry (with a new epoch) for a fresh answer, or nil when there is nothing to look after.
+    private func makeEntry(_ locator: Locator, _ secret: Secret, generation: Int) -> Entry? {
+        let now = ContinuousClock.now
+        if let lease = secret.lease {
+            epoch += 1
+            return Entry(secret: secret, lease: lease, increment: lease.duration, generation: generation, epoch: epoch)
+        }
+        guard locator.isWrite, var left = Expiry.timeLeft(of: secret.value) else { return nil }
+        if left <= .zero {
+            logger.warning("\(locator.text) was issued already expired by this machine's clock; check the clocks of this machine and of Vault (it is issued again in a minute)")
+            left = .seconds(60)
+        }
+        epoch += 1
+        let refreshAt = now + max(.seconds(1), left * Double.random(in: 0.6...0.72))
+        return Entry(secret: secret, lease: Lease(id: "", duration: left, renewable: false, obtained: now), increment: left,
+                     generation: generation, epoch: epoch, refreshAt: refreshAt)
     }
 
     /// The agent moved to a new token: leases issued under older ones end when that token does.
     func tokenRotated(oldGeneration: Int, oldExpiry: ContinuousClock.Instant) {
-        for (locator, entry) in entries where entry.generation <= oldGeneration && entry.tokenDeadline == nil {
+        for (locator, entry) in entries where entry.isLease && entry.generation <= oldGeneration && entry.tokenDeadline == nil {
             entries[locator]?.tokenDeadline = oldExpiry
             epoch += 1
             entries[locator]?.epoch = epoch
@@ -84,7 +115,7 @@ actor LeaseManager {
             let life = entry.end - entry.lease.obtained
             // Replace at 85 % of the life left, and at least a second before the end when there is time.
             let replaceAt = min(entry.lease.obtained + life * 0.85, life > .seconds(3) ? entry.end - .seconds(1) : entry.end)
-            let at = entry.retryAt ?? (renewing ? entry.lease.obtained + entry.lease.duration * (2.0 / 3.0) : replaceAt)
+            let at = entry.retryAt ?? entry.refreshAt ?? (renewing ? entry.lease.obtained + entry.lease.duration * (2.0 / 3.0) : replaceAt)
             if at > .now {
                 do { try await Task.sleep(until: at, clock: .continuous) } catch { return }
                 continue  // plan again: the entry may have changed meanwhile
@@ -144,15 +175,17 @@ actor LeaseManager {
             let (outcome, generation) = try await fetcher.read(locator)
             guard !stopped else { return true }
             switch outcome {
-            case .found(let secret) where secret.lease != nil:
-                epoch += 1
-                entries[locator] = Entry(secret: secret, lease: secret.lease!, increment: secret.lease!.duration,
-                                         generation: generation, epoch: epoch)
-                tasks[locator] = Task { [epoch] in await self.run(locator, epoch: epoch) }
-                logger.info("replaced the lease of \(locator.text) before it expired (new ttl \(DurationParser.format(secret.lease!.duration)))")
-            case .found:
-                entries[locator] = nil
-                logger.info("\(locator.text) was fetched again and no longer has a lease")
+            case .found(let secret):
+                if let fresh = makeEntry(locator, secret, generation: generation) {
+                    entries[locator] = fresh
+                    let mine = fresh.epoch
+                    tasks[locator] = Task { await self.run(locator, epoch: mine) }
+                    let what = entry.isLease ? "replaced the lease of" : "issued again"
+                    logger.info("\(what) \(locator.text) before it expired (new \(fresh.isLease ? "ttl" : "lifetime") \(DurationParser.format(fresh.lease.duration)))")
+                } else {
+                    entries[locator] = nil
+                    logger.info("\(locator.text) was fetched again and no longer has a lease or an expiry")
+                }
             case .notFound:
                 entries[locator] = nil
                 logger.warning("\(locator.text) no longer exists in Vault; its lease could not be replaced")
@@ -172,7 +205,7 @@ actor LeaseManager {
         for task in tasks.values { task.cancel() }
         tasks = [:]
         if revoke, !entries.isEmpty, let token = try? await fetcher.tokens.token() {
-            for (locator, entry) in entries where ContinuousClock.now < entry.end {
+            for (locator, entry) in entries where entry.isLease && ContinuousClock.now < entry.end {
                 let response = try? await fetcher.reader.client.send(.PUT, "sys/leases/revoke", body: .map(["lease_id": .string(entry.lease.id)]), token: token.token)
                 if response?.isSuccess == true {
                     logger.debug("revoked the lease of \(locator.text)")
@@ -183,39 +216,5 @@ actor LeaseManager {
         }
         entries = [:]
         continuation.finish()
-    }
-}
-
-/// A fresh read with the current token, logging in again once when a 403 turns out to be an
-/// expired token. Shared by the provider and the lease manager.
-struct Fetcher: Sendable {
-    let reader: SecretReader
-    let tokens: TokenManager
-
-    func read(_ locator: Locator) async throws(VaultError) -> (FetchOutcome, generation: Int) {
-        var handle = try await tokens.token()
-        var retried = false
-        while true {
-            switch try await reader.read(locator, token: handle.token) {
-            case .found(let secret): return (.found(secret), handle.generation)
-            case .notFound: return (.notFound, handle.generation)
-            case .denied(let path):
-                if !retried, await tokens.rejected(generation: handle.generation) {
-                    retried = true
-                    handle = try await tokens.token()
-                    continue
-                }
-                let who = await tokens.describe
-                let capability = locator.isWrite ? "update" : "read"
-                throw VaultError(.permissionDenied, "permission denied for \(locator.text) (\(path)) with the token from \(who); add \"\(capability)\" on \(path) to one of its policies")
-            }
-        }
-    }
-}
-
-extension Locator {
-    var isWrite: Bool {
-        if case .vault(_, _, let parameters) = self { return !parameters.isEmpty }
-        return false
     }
 }

@@ -44,9 +44,23 @@ actor UnwrapCache {
 }
 
 extension Authenticator {
-    /// `sys/wrapping/unwrap` with the wrapping token as the request's token.
+    /// `sys/wrapping/lookup`, then `sys/wrapping/unwrap`, with the wrapping token as the request's
+    /// token. The token is unwrapped only when its `creation_path` is where a secret_id is made (as
+    /// Vault Agent's `secret_id_response_wrapping_path` checks): anyone can wrap any data with
+    /// `sys/wrapping/wrap`, so a token from elsewhere may carry a secret_id of the wrong role, or
+    /// one an attacker knows.
     func unwrapSecretID(_ wrappingToken: String, file: String) async throws(VaultError) -> String {
         if let cached = await unwrapped.lookup(wrappingToken) { return cached }
+        let lookup = try await client.send(.GET, "sys/wrapping/lookup", token: wrappingToken, sensitive: [wrappingToken])
+        guard lookup.isSuccess, let data = lookup.data else {
+            if let failure = VaultErrors.common(lookup, client: client) { throw failure }
+            throw VaultError(.authentication, "cannot look up the wrapped AppRole secret_id in \(file) (HTTP \(lookup.status)): the wrapping token has expired, was already unwrapped or is not a wrapping token — if this agent did not unwrap it, someone else may have; put a fresh wrapped secret_id there")
+        }
+        let creationPath = data["creation_path"]?.stringValue ?? ""
+        guard secretIDWrapping.accepts(creationPath) else {
+            let found = creationPath.isEmpty ? "none" : Redactor(secrets: [wrappingToken]).clean(creationPath)
+            throw VaultError(.authentication, "SECURITY: the wrapped AppRole secret_id in \(file) was not created by \(secretIDWrapping.expected) (its creation_path is \(found)) and may have been tampered with; it was not unwrapped. Put a secret_id wrapped by the role's secret-id endpoint there, and find out who wrote this one\(secretIDWrapping.hint)")
+        }
         let response = try await client.send(.POST, "sys/wrapping/unwrap", token: wrappingToken, sensitive: [wrappingToken])
         guard response.isSuccess, let secretID = response.data?["secret_id"]?.stringValue else {
             if let failure = VaultErrors.common(response, client: client) { throw failure }
@@ -54,6 +68,12 @@ extension Authenticator {
         }
         await unwrapped.store(wrappingToken, secretID)
         return secretID
+    }
+
+    /// Which `creation_path` a wrapped secret_id may have.
+    var secretIDWrapping: WrappingPathRule {
+        let configured = settings.secretIDWrappingPath.map { String($0.drop { $0 == "/" }.reversed().drop { $0 == "/" }.reversed()) }
+        return WrappingPathRule(mount: mount, role: settings.role, configured: configured, namespace: client.namespace)
     }
 
     /// The IAM flavour of `auth/aws/login`: a signed GetCallerIdentity, base64-encoded.
@@ -108,5 +128,39 @@ enum Base64 {
             out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The rule for a wrapped secret_id's `creation_path`: the configured
+/// `secret_id_wrapping_path`, else `auth/<mount>/role/<role>/secret-id` with `vault.auth.role`, else
+/// any `auth/<mount>/role/<name>/secret-id`. Inside a namespace the path may also carry the
+/// namespace in front.
+struct WrappingPathRule: Sendable {
+    let mount: String
+    let role: String?
+    let configured: String?
+    let namespace: String?
+
+    /// For messages: the path, or the pattern, that is accepted.
+    var expected: String {
+        configured ?? "auth/\(mount)/role/\(role ?? "*")/secret-id"
+    }
+
+    /// How to narrow the rule, for the refusal message.
+    var hint: String {
+        configured == nil && role == nil ? " (vault.auth.role or vault.auth.secret_id_wrapping_path names the one role to accept)" : ""
+    }
+
+    func accepts(_ creationPath: String) -> Bool {
+        var path = Substring(creationPath)
+        while path.first == "/" { path = path.dropFirst() }
+        if let namespace, path.hasPrefix(namespace + "/") { path = path.dropFirst(namespace.count + 1) }
+        if let configured { return path == configured || creationPath == configured }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        let mountParts = mount.split(separator: "/", omittingEmptySubsequences: false)
+        let n = mountParts.count
+        guard !mount.isEmpty, parts.count == n + 4, parts[0] == "auth", Array(parts[1...n]) == mountParts,
+              parts[n + 1] == "role", !parts[n + 2].isEmpty, parts[n + 3] == "secret-id" else { return false }
+        return role.map { parts[n + 2] == $0 } ?? true
     }
 }

@@ -17,8 +17,9 @@ public final class VaultBackend: Sendable {
     private let revokeOnShutdown: Bool
 
     /// Locators whose dynamic secret was replaced by a new fetch because its lease could not be
-    /// renewed further: the agent treats each as a rotation and fetches it again (it gets the new
-    /// secret without another request to Vault).
+    /// renewed further, or whose write-style answer without a lease (a certificate) was issued
+    /// again before it expires: the agent treats each as a rotation and fetches it again (it gets
+    /// the new secret without another request to Vault).
     public let replacements: AsyncStream<Locator>
 
     /// Prepares the client; nothing is sent until `start()` or the first fetch.
@@ -26,7 +27,9 @@ public final class VaultBackend: Sendable {
     /// - Parameters:
     ///   - environment: the agent's environment (`VAULT_ADDR`, `BAO_ADDR`, `VAULT_NAMESPACE`,
     ///     `VAULT_CACERT`, `VAULT_TOKEN`, `BAO_TOKEN`, `HOME` …), which wins over `settings`.
-    ///   - httpClient: the shared client; TLS settings are applied per request.
+    ///   - httpClient: the shared client; TLS settings are applied per request. It must follow no
+    ///     redirects (`redirectConfiguration = .disallow`): the Vault client follows one itself,
+    ///     to the same origin only, so the token never leaves for another server.
     ///   - awsSigner: signs `sts:GetCallerIdentity` for `vault.auth.method: aws`.
     /// - Throws: `VaultError` (exit 78) when the configuration cannot work (no address, bad CA file).
     public init(settings: VaultSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger,
@@ -109,11 +112,12 @@ final class VaultProvider: SecretProvider {
         }
     }
 
-    /// The poll: pinned KV versions are never polled; leased secrets answer from the lease
-    /// manager (their rotations arrive on `replacements`); KV v2 compares `version` and value,
-    /// KV v1 and other paths the value.
+    /// The poll: pinned KV versions and write-style references (`pki/issue/web?common_name=…`,
+    /// which would issue a new secret at every poll) are never polled; leased secrets answer from
+    /// the lease manager (their rotations, and new certificates, arrive on `replacements`); KV v2
+    /// compares `version` and value, KV v1 and other paths the value.
     func changes(since known: [Locator: FetchOutcome]) async throws -> [Locator: FetchOutcome] {
-        let fresh = try await fetch(known.keys.filter { !$0.isPinned })
+        let fresh = try await fetch(known.keys.filter { !$0.isPinned && !$0.isWrite })
         return fresh.filter { locator, outcome in
             guard let old = known[locator] else { return true }
             return !outcome.sameContent(as: old)
@@ -128,7 +132,7 @@ final class VaultProvider: SecretProvider {
         return try await inflight.run(locator) {
             if let held = await leases.cached(locator) { return .found(held) }
             let (outcome, generation) = try await fetcher.read(locator)
-            if case .found(let secret) = outcome, secret.lease != nil {
+            if case .found(let secret) = outcome {
                 await leases.track(locator, secret: secret, generation: generation)
             }
             return outcome

@@ -23,14 +23,15 @@ struct VaultResponse: Sendable {
 }
 
 /// The HTTP side of Vault: address, namespace, TLS, timeouts and retries with backoff and jitter
-/// on 5xx and connection errors (never on 4xx). It knows nothing about auth or KV.
+/// on 5xx and connection errors (never on 4xx), and one same-origin redirect at most (the shared
+/// HTTP client must follow none: `redirectConfiguration = .disallow`). It knows nothing about auth or KV.
 final class VaultClient: Sendable {
     let address: String
     let namespace: String?
     let options: VaultOptions
     private let http: HTTPClient
     private let tls: TLSConfiguration?
-    private let logger: Logger
+    let logger: Logger
 
     init(options: VaultOptions, http: HTTPClient, logger: Logger) throws(VaultError) {
         self.options = options
@@ -82,10 +83,20 @@ final class VaultClient: Sendable {
         Counter(label: "secret_agent_api_calls_total", dimensions: [("backend", "vault"), ("operation", Self.operation(method, path))])
             .increment()
         var attempt = 0
+        var followedRedirect = false
         while true {
             let started = ContinuousClock.now
             do {
                 let response = try await http.execute(request, timeout: .nanoseconds(Int64(options.timeout.nanoseconds)), logger: nil)
+                if (300..<400).contains(Int(response.status.code)) {
+                    let status = Int(response.status.code)
+                    logger.trace("vault \(method.rawValue) \(path) → \(status) in \(ContinuousClock.now - started)")
+                    _ = try? await response.body.collect(upTo: 1 << 16)
+                    request = try redirected(request, status: status, location: response.headers.first(name: "Location"),
+                                             method: method, path: path, alreadyRedirected: followedRedirect)
+                    followedRedirect = true
+                    continue
+                }
                 let bytes = try await response.body.collect(upTo: 64 << 20)
                 let text = String(buffer: bytes)
                 let parsed = text.isEmpty ? nil : try? JSON.parse(text)

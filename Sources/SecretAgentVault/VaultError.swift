@@ -71,16 +71,19 @@ struct Redactor: Sendable {
 enum VaultErrors {
     /// The failures any request can meet: sealed, unknown namespace, 5xx and rate limits.
     /// Nil for the rest, which the caller interprets (403, 404, 400).
+    ///
+    /// The server's text never goes into these errors: a failing server or proxy (5xx, 429) may
+    /// echo the request, with its secret_id, JWT or signed login in it.
     static func common(_ response: VaultResponse, client: VaultClient, path: String? = nil) -> VaultError? {
-        let errors = Redactor().clean(response.errors)
+        let errors = response.errors.lowercased()
         let at = path.map { " for \($0)" } ?? ""
         switch response.status {
-        case 503 where errors.lowercased().contains("sealed"):
+        case 503 where errors.contains("sealed"):
             return VaultError(.sealed, "Vault at \(client.address) is sealed; unseal it (vault/bao operator unseal) and the agent carries on")
-        case 404 where errors.lowercased().contains("namespace not found"):
+        case 404 where errors.contains("namespace not found"):
             return VaultError(.unknownNamespace, "Vault namespace '\(client.namespace ?? "")' (vault.namespace or VAULT_NAMESPACE) does not exist at \(client.address); create it or fix the name")
         case 429, 412, 500..<600:
-            return VaultError(.unavailable, "Vault at \(client.address) answered HTTP \(response.status)\(at)\(errors.isEmpty ? "" : ": \(errors)"); retrying may help")
+            return VaultError(.unavailable, "Vault at \(client.address) answered HTTP \(response.status)\(at) (the server's message is not shown: it may repeat the request's credentials); retrying may help, else see the server's log")
         default:
             return nil
         }

@@ -60,12 +60,13 @@ final class Backends: Sendable {
         return Backends(providers: set, vault: vault, http: http)
     }
 
-    /// Sets the token and lease gauges (called on each /metrics scrape).
+    /// Sets the token and lease gauges (called on each /metrics scrape); gauges of leases no
+    /// longer held are removed.
     func recordTimeLeft() async {
         guard let vault else { return }
         let (token, leases) = await vault.timeLeft()
         if let token { AgentMetrics.tokenSecondsLeft(Double(token.components.seconds), backend: "vault") }
-        for (reference, left) in leases { AgentMetrics.leaseSecondsLeft(Double(left.components.seconds), lease: reference) }
+        AgentMetrics.leaseSecondsLeft(leases.map { ($0.reference, Double($0.left.components.seconds)) })
     }
 
     /// Vault dynamic secrets replaced before their lease ran out (each is a rotation).

@@ -22,18 +22,28 @@ final class FakeVault: @unchecked Sendable {
     }
 
     typealias Responder = @Sendable (Request) -> (Int, String)
+    /// An answer with extra headers (`Location` for a redirect).
+    typealias HeaderResponder = @Sendable (Request) -> (Int, String, [(String, String)])
 
     private let lock = NSLock()
     private var recorded: [Request] = []
     private var channel: (any Channel)?
-    let respond: Responder
+    let respond: HeaderResponder
 
-    init(_ respond: @escaping Responder) {
+    init(_ respond: @escaping HeaderResponder) {
         self.respond = respond
     }
 
     /// Starts on a free 127.0.0.1 port.
     static func start(_ respond: @escaping Responder) async throws -> FakeVault {
+        try await start(headers: { request in
+            let (status, text) = respond(request)
+            return (status, text, [])
+        })
+    }
+
+    /// Starts on a free 127.0.0.1 port; the answers may carry headers.
+    static func start(headers respond: @escaping HeaderResponder) async throws -> FakeVault {
         let server = FakeVault(respond)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -46,7 +56,8 @@ final class FakeVault: @unchecked Sendable {
         return server
     }
 
-    var address: String { "http://127.0.0.1:\(channel!.localAddress!.port!)" }
+    var address: String { "http://127.0.0.1:\(port)" }
+    var port: Int { channel!.localAddress!.port! }
 
     var requests: [Request] {
         lock.lock()
@@ -92,8 +103,9 @@ private final class FakeHandler: ChannelInboundHandler, @unchecked Sendable {
             let request = FakeVault.Request(method: head.method.rawValue, uri: head.uri,
                                             headers: head.headers.map { ($0.name, $0.value) }, body: body)
             server.record(request)
-            let (status, text) = server.respond(request)
+            let (status, text, extra) = server.respond(request)
             var headers = HTTPHeaders()
+            for (name, value) in extra { headers.add(name: name, value: value) }
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: String(text.utf8.count))
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers))), promise: nil)

@@ -79,10 +79,12 @@ enum TestBao {
         return try await call(.POST, "auth/token/create", body).auth["client_token"] as! String
     }
 
-    /// The HTTP client the tests give backends: configured as the agent should configure its own
-    /// (connection failures fail the request instead of being retried until its deadline).
+    /// The HTTP client the tests give backends: configured as the agent configures its own
+    /// (connection failures fail the request instead of being retried until its deadline; no
+    /// redirect is followed: the Vault client applies its own rule).
     static let http: HTTPClient = {
         var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(5)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -91,6 +93,7 @@ enum TestBao {
     /// For seeding a TLS server whose CA the test does not pass.
     static let insecureHTTP: HTTPClient = {
         var configuration = HTTPClient.Configuration(certificateVerification: .none)
+        configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
