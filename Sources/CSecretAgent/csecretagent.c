@@ -205,6 +205,8 @@ static void agent_handler(int signo, siginfo_t *info, void *context) {
 
 int csa_signal_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC | O_NONBLOCK); }
 
+int csa_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
 int csa_install_agent_handlers(int write_fd) {
     signal_pipe_write = write_fd;
     struct sigaction sa;

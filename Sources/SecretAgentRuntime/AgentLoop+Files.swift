@@ -14,18 +14,25 @@ extension AgentLoop {
         return paths
     }
 
-    /// Handles one file-system event.
+    /// Handles one file-system event. A rendered file that no longer holds what was written (bytes,
+    /// mode, owner) is restored: a chmod or chown only by correcting it in place, anything else
+    /// by an atomic rewrite.
     public func fileEvent(_ event: FileEvent) async {
         if let f = job.files.first(where: { $0.spec.destination == event.path }), let last = written[event.path] {
-            if FileBytes.read(event.path) != last {
-                logger.warning("a rendered file was changed or deleted by someone else; writing it back",
-                               metadata: ["destination": "\(event.path)"])
-                do {
-                    let w = try Job.fileWrite(f.spec, bytes: last, defaultAllowDisk: settings.defaultAllowDisk)
-                    try AtomicWriter.write(w)
-                } catch {
-                    logger.error("cannot write back", metadata: ["destination": "\(event.path)", "error": "\(error)"])
+            // The same checks as any write (directory owner and mode, tmpfs, confinement); the
+            // destination is examined through its directory, never followed nor read unless it
+            // is a regular file, so a FIFO planted there cannot block the agent.
+            do {
+                let w = try Job.fileWrite(f.spec, bytes: last, defaultAllowDisk: settings.defaultAllowDisk)
+                try AtomicWriter.preflight([w])
+                if try AtomicWriter.write(w) {
+                    logger.warning("a rendered file was changed, deleted, or its mode or owner changed by someone else; restored it",
+                                   metadata: ["destination": "\(event.path)"])
                 }
+            } catch {
+                logger.error("cannot write back", metadata: [
+                    "destination": "\(event.path)", "error": "\((error as? any AgentFailure)?.description ?? "\(error)")",
+                ])
             }
         }
         if let index = job.files.firstIndex(where: { if case .file(let s) = $0.spec.source { return s == event.path } else { return false } }),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import SecretAgentCore
 
 /// One file to write: where, what, and with which mode and owner.
@@ -28,12 +29,20 @@ public struct FileWrite: Sendable {
 
 /// Writes files atomically: a temporary file in the same directory, fsync, rename, fsync of the
 /// directory. A reader sees the old content or the new, never a mix; a crash leaves at most a
-/// `.secret-agent-*.tmp` file, removed at the next start.
+/// `.secret-agent-*` file, removed at the next start.
+///
+/// Everything goes through a descriptor of the destination's directory, checked to belong to the
+/// agent (see ``DirectoryHandle``): the temporary file is created with `openat(O_EXCL|O_NOFOLLOW)`,
+/// renamed with `renameat`, and what is already at the destination is examined with
+/// `fstatat`/`openat(O_NOFOLLOW|O_NONBLOCK)`: a symlink, FIFO, socket or device there is never
+/// followed, opened or read, only replaced.
 public enum AtomicWriter {
     static let tempPrefix = ".secret-agent-"
 
-    /// Checks every destination before anything is written: on tmpfs/ramfs unless allowed, and
-    /// not a directory. Throws exit 73 naming the first refused destination.
+    /// Checks every destination before anything is written: not a directory, inside its
+    /// output_dir, in directories that belong to the agent and that other users cannot write to,
+    /// on tmpfs/ramfs unless allowed. Creates nothing. Throws exit 73 naming the first refused
+    /// destination.
     public static func preflight(_ writes: [FileWrite]) throws(AgentError) {
         for w in writes {
             var st = stat()
@@ -47,6 +56,11 @@ public enum AtomicWriter {
                     throw AgentError.cannotCreate("\(w.destination) leads out of output_dir (\(root)) through a symlink; nothing was written")
                 }
             }
+            do throws(AgentError) {
+                _ = try DirectoryHandle.open(Paths.directory(of: w.destination), confinedTo: w.confinedTo, owner: w.uid, create: false)
+            } catch {
+                throw AgentError.cannotCreate("\(w.destination): \(error.message); nothing was written")
+            }
             if let open = FileSystem.writableByOthers(Paths.directory(of: w.destination)) {
                 throw AgentError.cannotCreate("\(w.destination): the directory \(open) is writable by other users without the sticky bit, "
                     + "so another user could replace the file; chmod o-w it (or use a directory only the agent can write)")
@@ -59,33 +73,76 @@ public enum AtomicWriter {
         }
     }
 
-    /// Writes the file if its bytes differ from what is there; returns true when it wrote.
+    /// Makes the destination hold exactly `w.bytes` with `w.mode` and owner; returns true when
+    /// it changed anything. Equal bytes in a regular file that already belongs to the right owner
+    /// are kept: only a wrong mode or group is corrected, in place through the file's descriptor.
+    /// Anything else (different bytes, another owner, a symlink, FIFO or device at the
+    /// destination) is replaced atomically. The directory is checked (and created, 0700) first.
     @discardableResult
     public static func write(_ w: FileWrite) throws(AgentError) -> Bool {
-        let dir = Paths.directory(of: w.destination)
-        try FileSystem.makeDirectories(dir)
-        if let current = FileBytes.read(w.destination), current == w.bytes, hasModeAndOwner(w) {
-            return false
+        guard let dir = try DirectoryHandle.open(Paths.directory(of: w.destination), confinedTo: w.confinedTo, owner: w.uid, create: true)
+        else { throw AgentError.cannotCreate("cannot create the directory of \(w.destination)") }
+        let name = baseName(w.destination)
+        switch Occupant.examine(name, in: dir.fd) {
+        case .regular:
+            if let kept = try keepIfEqual(w, name: name, in: dir.fd) {
+                return kept
+            }
+        case .other(let what):
+            Logger(label: "secret-agent").warning("something else was at a destination; replacing it with the rendered file", metadata: [
+                "destination": "\(w.destination)", "found": "\(what)",
+            ])
+        case .none:
+            break
         }
-        var template = Array("\(dir)/\(tempPrefix)XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        guard fd >= 0 else {
-            throw AgentError.cannotCreate("cannot create a file in \(dir): \(FileBytes.lastErrorDescription())")
+        try replace(w, name: name, in: dir)
+        return true
+    }
+
+    /// When the regular file at `name` already holds the bytes and belongs to the right owner:
+    /// corrects mode and group in place and returns whether it had to; nil when it must be replaced.
+    private static func keepIfEqual(_ w: FileWrite, name: String, in dirfd: Int32) throws(AgentError) -> Bool? {
+        let fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == w.uid ?? geteuid(),
+              st.st_size == w.bytes.count, Occupant.contents(of: fd, count: w.bytes.count) == w.bytes
+        else { return nil }
+        var changed = false
+        if let gid = w.gid, st.st_gid != gid {
+            guard fchown(fd, uid_t.max, gid) == 0 else { throw failure("set the group of", w.destination) }
+            changed = true
         }
-        let tempPath = String(cString: template)
+        if UInt32(st.st_mode & 0o7777) != w.mode || changed {
+            guard fchmod(fd, mode_t(w.mode)) == 0 else { throw failure("set the mode of", w.destination) }
+            changed = true
+        }
+        Written.record(w.destination, st, owner: w.uid)
+        return changed
+    }
+
+    /// Writes a new file next to the destination and renames it over whatever is there.
+    private static func replace(_ w: FileWrite, name: String, in dir: DirectoryHandle) throws(AgentError) {
+        var temp = ""
+        var fd: Int32 = -1
+        for _ in 0..<100 {
+            temp = tempPrefix + randomSuffix()
+            fd = openat(dir.fd, temp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        guard fd >= 0 else { throw failure("create a file in", dir.path) }
         var ok = false
         defer {
-            if !ok { unlink(tempPath) }
+            if !ok { unlinkat(dir.fd, temp, 0) }
         }
+        var st = stat()
         do {
             defer { close(fd) }
-            guard fchmod(fd, mode_t(w.mode)) == 0 else { throw failure("set the mode of", w.destination) }
             if w.uid != nil || w.gid != nil {
-                guard fchown(fd, w.uid ?? uid_t.max, w.gid ?? gid_t.max) == 0 else {
-                    throw failure("set the owner of", w.destination)
-                }
+                guard fchown(fd, w.uid ?? uid_t.max, w.gid ?? gid_t.max) == 0 else { throw failure("set the owner of", w.destination) }
             }
+            guard fchmod(fd, mode_t(w.mode)) == 0 else { throw failure("set the mode of", w.destination) }
             var offset = 0
             while offset < w.bytes.count {
                 let n = w.bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
@@ -96,55 +153,26 @@ public enum AtomicWriter {
                 offset += n
             }
             guard fsync(fd) == 0 else { throw failure("sync", w.destination) }
+            guard fstat(fd, &st) == 0 else { throw failure("examine", w.destination) }
         }
-        guard rename(tempPath, w.destination) == 0 else { throw failure("replace", w.destination) }
+        guard renameat(dir.fd, temp, dir.fd, name) == 0 else { throw failure("replace", w.destination) }
         ok = true
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 {
-            fsync(dfd)
-            close(dfd)
-        }
-        return true
+        fsync(dir.fd)
+        Written.record(w.destination, st, owner: w.uid)
     }
 
-    /// Removes temporary files a crashed run left in `dir`.
-    public static func removeLeftovers(in dir: String) {
-        guard let d = opendir(dir) else { return }
-        defer { closedir(d) }
-        while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name.hasPrefix(tempPrefix) { unlink(dir + "/" + name) }
-        }
+    static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
     }
 
-    private static func hasModeAndOwner(_ w: FileWrite) -> Bool {
-        var st = stat()
-        guard stat(w.destination, &st) == 0 else { return false }
-        if UInt32(st.st_mode & 0o7777) != w.mode { return false }
-        if let uid = w.uid, st.st_uid != uid { return false }
-        if let gid = w.gid, st.st_gid != gid { return false }
-        return true
+    private static func randomSuffix() -> String {
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        return String((0..<12).map { _ in letters.randomElement()! })
     }
 
-    private static func failure(_ what: String, _ path: String) -> AgentError {
+    static func failure(_ what: String, _ path: String) -> AgentError {
         let code = errno
         return AgentError.cannotCreate("cannot \(what) \(path): \(FileBytes.lastErrorDescription(code))")
-    }
-}
-
-/// Resolves `user:`/`group:` names or ids.
-public enum Accounts {
-    public static func uid(_ name: String) throws(AgentError) -> uid_t {
-        if let n = UInt32(name) { return n }
-        guard let pw = getpwnam(name) else { throw AgentError.config("unknown user '\(name)'") }
-        return pw.pointee.pw_uid
-    }
-
-    public static func gid(_ name: String) throws(AgentError) -> gid_t {
-        if let n = UInt32(name) { return n }
-        guard let gr = getgrnam(name) else { throw AgentError.config("unknown group '\(name)'") }
-        return gr.pointee.gr_gid
     }
 }

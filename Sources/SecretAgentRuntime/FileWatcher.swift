@@ -59,12 +59,11 @@ public final class FileWatcher: Sendable {
             throw AgentError(.unavailable, "inotify is unavailable: \(FileBytes.lastErrorDescription())")
         }
         var wake: [Int32] = [-1, -1]
-        guard pipe(&wake) == 0 else {
+        guard csa_pipe_cloexec(&wake) == 0 else {
             let message = FileBytes.lastErrorDescription()
             close(fd)
             throw AgentError(.unavailable, "cannot create a pipe for the file watcher: \(message)")
         }
-        for w in wake { _ = fcntl(w, F_SETFD, FD_CLOEXEC) }
         core = Core(fd: fd, wake: (wake[0], wake[1]), continuation: continuation)
         events = stream
         var thread = pthread_t()

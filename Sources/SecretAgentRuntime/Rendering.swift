@@ -51,7 +51,7 @@ extension Job {
         var gid: gid_t?
         if let user = spec.user {
             uid = try Accounts.uid(user)
-            if spec.group == nil, let pw = getpwuid(uid!) { gid = pw.pointee.pw_gid }
+            if spec.group == nil { gid = Accounts.primaryGroup(of: uid!) }
         }
         if let group = spec.group { gid = try Accounts.gid(group) }
         return FileWrite(destination: spec.destination, bytes: bytes, mode: spec.mode, uid: uid, gid: gid,

@@ -260,14 +260,18 @@ struct ReliabilityInputTests {
         #expect(!s.exists("out/shared/app.conf"))
     }
 
-    @Test("a sticky world-writable directory (like /dev/shm) is accepted: other users cannot replace the file")
+    @Test("a sticky world-writable output_dir is refused (73); an absolute destination in a root-owned sticky directory (like /dev/shm) is accepted")
     func stickyDirectory() throws {
         let s = scratch()
         defer { s.remove() }
         try FileManager.default.createDirectory(atPath: s.file("out"), withIntermediateDirectories: true)
         chmod(s.file("out"), 0o1777)
         let r = try render(s, destination: "app.conf")
-        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.status == 73, "output_dir must be the agent's own: \(r.stderr)")
+        #expect(r.stderr.contains("mode 01777"), "\(r.stderr)")
+        #expect(!s.exists("out/app.conf"))
+        let absolute = try render(s, destination: s.file("out/app.conf"))
+        #expect(absolute.status == 0, "other users cannot replace the file there: \(absolute.stderr)")
         let mode = try FileManager.default.attributesOfItem(atPath: s.file("out/app.conf"))[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }

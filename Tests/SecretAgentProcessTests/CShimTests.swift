@@ -51,6 +51,17 @@ struct CShimTests {
         #expect(record.signo == 0)
     }
 
+    @Test("csa_pipe_cloexec: both ends are close-on-exec from creation (pipe2), and blocking")
+    func pipeCloexec() {
+        var fds: [Int32] = [-1, -1]
+        #expect(csa_pipe_cloexec(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        for fd in fds {
+            #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)
+            #expect(fcntl(fd, F_GETFL) & O_NONBLOCK == 0)
+        }
+    }
+
     @Test("realtime range and the handled list agree with glibc")
     func realtime() {
         var signals = [Int32](repeating: 0, count: 128)

@@ -31,7 +31,7 @@ actor ChildRecorder: ChildControl {
 }
 
 @Suite("Agent loop: rotation, one action per change, outages")
-struct AgentLoopTests {
+final class AgentLoopTests {
     let dir: String
     let logger = Logger(label: "test")
     let a = Locator.ssm(name: "/a", selector: nil)
@@ -44,6 +44,8 @@ struct AgentLoopTests {
         dir = t.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
     }
 
+    deinit { FileWatcherTests.removeTree(dir) }
+
     struct Setup {
         let loop: AgentLoop
         let ssm: InMemoryProvider
@@ -51,7 +53,7 @@ struct AgentLoopTests {
         let child: ChildRecorder
     }
 
-    func setup(poll: Duration = .milliseconds(100), slowChild: SlowChild? = nil) async throws -> Setup {
+    func setup(poll: Duration = .milliseconds(100), logger: Logger? = nil, slowChild: SlowChild? = nil) async throws -> Setup {
         let yaml = """
             output_dir: \(dir)
             templates:
@@ -82,7 +84,7 @@ struct AgentLoopTests {
         let loop = AgentLoop(job: job, providers: providers, outcomes: outcomes, written: rendered.files,
                              injected: rendered.environment, command: ["app"],
                              settings: .init(poll: poll, defaultAllowDisk: false, reloadSignal: SIGHUP),
-                             child: slowChild ?? child, composeEnvironment: { $0 }, logger: logger)
+                             child: slowChild ?? child, composeEnvironment: { $0 }, logger: logger ?? self.logger)
         return Setup(loop: loop, ssm: ssm, sm: sm, child: child)
     }
 
@@ -255,6 +257,39 @@ struct AgentLoopTests {
         #expect(await child.mostAtOnce == 1, "restarts never overlap")
         #expect(restarts.last?["E"] == "e4", "the child that stays runs on the newest value")
         #expect(restarts.count == 2, "changes during a restart coalesce into one more restart")
+    }
+
+    @Test("write-back: a rendered file deleted or chmod-ed by someone else is restored (the mode in place)")
+    func writeBack() async throws {
+        let s = try await setup()
+        let path = "\(dir)/one.conf"
+        #expect(chmod(path, 0o644) == 0)
+        var before = stat()
+        stat(path, &before)
+        await s.loop.fileEvent(FileEvent(path: path, kind: .changed))
+        var after = stat()
+        stat(path, &after)
+        #expect(after.st_mode & 0o7777 == 0o600)
+        #expect(after.st_ino == before.st_ino, "a chmod alone is corrected in place")
+        #expect(unlink(path) == 0)
+        await s.loop.fileEvent(FileEvent(path: path, kind: .deleted))
+        #expect(read("one.conf") == "a=a1")
+    }
+
+    @Test("write-back refuses a directory whose owner changed under it (nothing written, an error names it)")
+    func writeBackForeignDirectory() async throws {
+        let lines = Shared<[String]>([])
+        let logger = Logger(label: "test") { label in
+            AgentLogHandler(label: label, level: .info, format: .text, sink: LogSink { line in lines.withLock { $0.append(line) } })
+        }
+        let s = try await setup(logger: logger)
+        let path = "\(dir)/one.conf"
+        #expect(unlink(path) == 0)
+        #expect(chown(dir, 65534, 65534) == 0)
+        await s.loop.fileEvent(FileEvent(path: path, kind: .deleted))
+        #expect(access(path, F_OK) != 0, "not written into a directory that another user owns")
+        let log = lines.withLock { $0 }.joined()
+        #expect(log.contains("cannot write back") && log.contains(dir) && log.contains("uid 65534"), "\(log)")
     }
 }
 

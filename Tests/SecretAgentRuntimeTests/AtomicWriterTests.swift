@@ -6,13 +6,15 @@ import SecretAgentRuntime
 import Testing
 
 @Suite("Atomic writer")
-struct AtomicWriterTests {
+final class AtomicWriterTests {
     let dir: String
 
     init() {
         var t = Array("/dev/shm/secret-agent-writer-XXXXXX".utf8CString)
         dir = t.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
     }
+
+    deinit { FileWatcherTests.removeTree(dir) }
 
     func mode(_ path: String) -> UInt32 {
         var st = stat()

@@ -96,6 +96,10 @@ int csa_signal_pipe_read(int read_fd, csa_siginfo *out);
  * Returns poll's result; sets *ready_a / *ready_b to 0 or 1. EINTR is 0. */
 int csa_poll2(int fd_a, int fd_b, int timeout_ms, int *ready_a, int *ready_b);
 
+/* pipe2(fds, O_CLOEXEC): both ends close-on-exec from the start, so no child
+ * forked by another thread in between inherits them. */
+int csa_pipe_cloexec(int fds[2]);
+
 /* ---- file systems ---- */
 
 /* statfs(path).f_type into *type_out. */
