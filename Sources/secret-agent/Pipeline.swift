@@ -49,13 +49,13 @@ enum Pipeline {
     }
 
     /// Removes the files a run rendered (best effort: a crash leaves them, which is why they
-    /// belong on tmpfs). Never follows a symlink.
+    /// belong on tmpfs). Only the very files this agent wrote go; never through a symlink.
     static func remove(_ files: [String], logger: Logger) {
-        for file in files {
-            let removed = removeRegularFile(file)  // TEMP: replaced by the writer's dir-fd removal
-            logger.debug(removed ? "removed a rendered file" : "could not remove a rendered file",
-                         metadata: ["destination": "\(file)"])
+        let left = AtomicWriter.remove(files)
+        for failure in left {
+            logger.warning("a rendered file was left in place", metadata: ["destination": "\(failure.path)", "reason": "\(failure.reason)"])
         }
+        logger.info("removed the rendered files", metadata: ["removed": "\(files.count - left.count)", "left": "\(left.count)"])
     }
 
     /// One-shot modes (`render`, `get`, `exec --once`, `exec --no-watch`) hand what they fetch
@@ -78,10 +78,3 @@ enum Pipeline {
     }
 }
 
-// TEMP until the writer's removal lands.
-import Glibc
-func removeRegularFile(_ path: String) -> Bool {
-    var st = stat()
-    guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
-    return unlink(path) == 0
-}

@@ -247,6 +247,7 @@ final class AgentLoopTests {
     func restartsSerialised() async throws {
         let child = SlowChild()
         let loop = try await setup(slowChild: child).loop
+        let e = self.e
         async let first: Void = loop.apply([e: .found(Secret(value: .string("e2"), version: "v2"))], from: "sm")
         try await Task.sleep(for: .milliseconds(20))
         async let second: Void = loop.apply([e: .found(Secret(value: .string("e3"), version: "v3"))], from: "sm")
