@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // References and the template engine: parse, report references, render. No I/O.
@@ -61,11 +62,22 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        // The command line: one file per command.
+        // The agent as a library: one lifecycle (prepare, write, start the child, watch, reload,
+        // shut down) as a swift-service-lifecycle Service, backends built through a factory, and
+        // the one-shot operations (render, get, check).
+        .target(name: "SecretAgent", dependencies: [
+            "SecretTemplate", "SecretAgentCore", "SecretAgentRuntime", "SecretAgentProcess", "SecretAgentAWS", "SecretAgentVault",
+            "SecretAgentOps",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The command line: argument parsing and the mapping to exit codes, one file per command.
         .executableTarget(name: "secret-agent", dependencies: [
-            "SecretAgentCore", "SecretAgentRuntime", "SecretAgentProcess", "SecretAgentAWS", "SecretAgentVault", "SecretAgentOps",
+            "SecretAgent", "SecretAgentCore", "SecretAgentProcess", "SecretAgentOps", "SecretAgentRuntime", "SecretTemplate", "CSecretAgent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // A tiny child for the end-to-end tests: records its environment and the signals it gets.
         .executableTarget(name: "test-child"),
@@ -77,6 +89,11 @@ let package = Package(
         .testTarget(name: "SecretAgentProcessTests", dependencies: ["SecretAgentProcess"]),
         .testTarget(name: "SecretAgentRuntimeTests", dependencies: ["SecretAgentRuntime"]),
         .testTarget(name: "SecretAgentOpsTests", dependencies: ["SecretAgentOps"]),
+        .testTarget(name: "SecretAgentTests", dependencies: [
+            "SecretAgent", "SecretAgentCore", "SecretAgentRuntime", "SecretTemplate",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["SecretAgentCore"]),
     ]
 )

@@ -64,13 +64,10 @@ public struct TemplateSpec: Sendable, Equatable {
         case (nil, nil): throw AgentError.config("\(node.location): \(node.path) needs 'source' (a template file) or 'contents' (inline text)")
         default: throw AgentError.config("\(node.location): \(node.path) has both 'source' and 'contents'; keep one")
         }
-        let written = try node.requiredString("destination")
-        destination = Paths.normalize(Paths.resolve(written, against: outputDir))
-        if !written.hasPrefix("/") {
-            guard Paths.isInside(destination, outputDir), destination != Paths.normalize(outputDir) else {
-                throw AgentError.config("\(node.location): \(node.path).destination '\(written)' leads out of output_dir (\(outputDir)); use an absolute path to write elsewhere")
-            }
-            confinedTo = outputDir
+        do {
+            (destination, confinedTo) = try Self.confine(try node.requiredString("destination"), outputDir: outputDir)
+        } catch {
+            throw AgentError.config("\(node.location): \(node.path).destination \(error.message)")
         }
         if let m = try node.string("mode") {
             guard let parsed = Self.parseMode(m) else {
@@ -102,6 +99,18 @@ public struct TemplateSpec: Sendable, Equatable {
                 throw AgentError.config("\(node.location): \(node.path).on_change '\(other)' must be reload, restart, none or command: [...]")
             }
         }
+    }
+
+    /// Where a destination as written goes: an absolute path as it is; a relative one under
+    /// `outputDir`, which it must stay inside (the writer checks symlinks too: `confinedTo`).
+    /// The error's message continues "destination …" for the caller to prefix.
+    public static func confine(_ written: String, outputDir: String) throws(AgentError) -> (destination: String, confinedTo: String?) {
+        let destination = Paths.normalize(Paths.resolve(written, against: outputDir))
+        guard !written.hasPrefix("/") else { return (destination, nil) }
+        guard Paths.isInside(destination, outputDir), destination != Paths.normalize(outputDir) else {
+            throw AgentError.config("'\(written)' leads out of output_dir (\(outputDir)); use an absolute path to write elsewhere")
+        }
+        return (destination, outputDir)
     }
 
     /// Parses an octal mode such as `0400`, `400` or `0o600`.

@@ -68,7 +68,6 @@ public struct AgentConfig: Sendable {
         if let aws = try root.block("aws") { config.aws = try AWSSettings(node: aws) }
         if let vault = try root.block("vault") { config.vault = try VaultSettings(node: vault, baseDirectory: base) }
         config.poll = try root.duration("poll") ?? config.poll
-        guard config.poll >= .milliseconds(100) else { throw AgentError.config("\(file): poll must be at least 100ms") }
         config.startTimeout = try root.duration("start_timeout") ?? config.startTimeout
         if let dir = try root.string("output_dir") { config.outputDir = Paths.resolve(dir, against: base) }
         config.allowDisk = try root.bool("allow_disk") ?? false
@@ -82,8 +81,16 @@ public struct AgentConfig: Sendable {
         return config
     }
 
-    /// Checks what no single block can: two templates writing one destination.
+    /// The shortest poll interval accepted, from the file or `--poll`.
+    public static let minimumPoll: Duration = .milliseconds(100)
+
+    /// Checks the assembled configuration (the file with the command line applied): what no
+    /// single block can (two templates writing one destination) and the limits every source of
+    /// a value must respect, so `--poll 10ms` is refused like `poll: 10ms` is.
     public func validate() throws(AgentError) {
+        guard poll >= Self.minimumPoll else {
+            throw AgentError.config("poll must be at least 100ms (got \(DurationParser.format(poll))): a shorter interval only adds API calls")
+        }
         var seen: Set<String> = []
         for t in templates {
             if !seen.insert(t.destination).inserted {

@@ -43,6 +43,8 @@ public actor AgentLoop {
     var reloadPending = false
     let logger: Logger
     let observer: (any LoopObserver)?
+    /// What the poll loops sleep on: the continuous clock, or a test's manual one.
+    let clock: any Clock<Duration>
 
     /// Counts for tests and metrics.
     public internal(set) var polls = 0
@@ -51,7 +53,7 @@ public actor AgentLoop {
     public init(job: Job, providers: ProviderSet, outcomes: [Locator: FetchOutcome], written: [FileWrite],
                 injected: [String: String]?, command: [String]?, settings: Settings, child: (any ChildControl)?,
                 composeEnvironment: @escaping @Sendable ([String: String]) -> [String: String],
-                logger: Logger, observer: (any LoopObserver)? = nil) {
+                clock: any Clock<Duration> = ContinuousClock(), logger: Logger, observer: (any LoopObserver)? = nil) {
         self.job = job
         self.providers = providers
         self.outcomes = outcomes
@@ -61,6 +63,7 @@ public actor AgentLoop {
         self.settings = settings
         self.child = child
         self.composeEnvironment = composeEnvironment
+        self.clock = clock
         self.logger = logger
         self.observer = observer
     }
@@ -113,7 +116,7 @@ public actor AgentLoop {
             let delay = failures == 0
                 ? Self.jittered(settings.poll)
                 : Backoff.delay(attempt: failures, base: .seconds(1), cap: settings.poll)
-            do { try await Task.sleep(for: delay) } catch { return }
+            do { try await clock.sleep(for: delay) } catch { return }
             let known = watched(by: provider)
             if known.isEmpty { continue }
             let started = ContinuousClock.now

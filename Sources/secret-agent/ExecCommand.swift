@@ -1,15 +1,10 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
-import Logging
+import SecretAgent
 import SecretAgentCore
-import SecretAgentProcess
-import SecretAgentRuntime
 
 /// `secret-agent exec [options] -- CMD [ARGS…]`: resolve, render, then start CMD with the
 /// injected environment and supervise it.
-struct ExecCommand: AsyncParsableCommand, AgentCommand {
+struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Resolve secrets, then run a command with them in its environment.",
@@ -17,6 +12,7 @@ struct ExecCommand: AsyncParsableCommand, AgentCommand {
             The child inherits the terminal and the agent's environment (unless --pristine), gets
             every signal the agent receives (SIGTERM/SIGINT: its stop signal, SIGKILL after
             stop_timeout), and the agent exits with its status (128+N when signal N killed it).
+            The files it rendered are removed when the child exits (--keep-files keeps them).
               secret-agent exec --env DOCKER_PASSWORD='{{ sm:docker/registry/password }}' -- ./deploy.sh
               secret-agent exec --config agent.yaml
               secret-agent exec --once --env-from ssm-path:/app/prod/ -- app
@@ -36,15 +32,18 @@ struct ExecCommand: AsyncParsableCommand, AgentCommand {
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     var command: [String] = []
 
-    func run() async throws { await execute() }
-
-    func execute() async {
-        let logger = options.logging.bootstrap()
-        await reportingFailures(logger) {
-            let session = AgentSession(options: options, command: command, logger: logger)
-            let cleanup = try await session.loadConfig().cleanupOnExit ?? true
-            let removeFiles = !keepFiles && cleanup
-            return try await session.run(once: once, watch: !noWatch, requireCommand: true, removeFiles: removeFiles)
+    func run() async throws {
+        let context = AgentContext.process(logger: options.logging.bootstrap())
+        try await exiting {
+            var agentOptions = options.agentOptions()
+            agentOptions.once = once
+            agentOptions.watch = !noWatch
+            agentOptions.requireCommand = true
+            agentOptions.keepFiles = keepFiles
+            agentOptions.removeFilesByDefault = true
+            return try await Agent.runInServiceGroup(options: agentOptions, context: context) { [options, command] in
+                try options.loadConfig(in: context, command: command)
+            }
         }
     }
 }

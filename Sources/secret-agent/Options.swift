@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SecretAgentCore
+import SecretAgent
 import SecretAgentOps
 
 /// Flags shared by the commands that render: `--config`, `--env`, `--template` and friends.
@@ -35,13 +36,6 @@ struct AgentOptions: ParsableArguments {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        // The value may be a secret pasted in by mistake: name the flag's position, never its text.
-        for (index, e) in env.enumerated() where !e.contains("=") || e.hasPrefix("=") {
-            throw ValidationError("--env takes NAME=TEMPLATE: the \(Self.ordinal(index + 1)) --env has no NAME= before its value")
-        }
-        for t in template where t.split(separator: ":", omittingEmptySubsequences: false).count < 2 {
-            throw ValidationError("--template takes SRC:DEST[:MODE] (got '\(t)')")
-        }
         if let poll, DurationParser.parse(poll) == nil { throw ValidationError("--poll takes a duration such as 30s or 5m") }
         if let s = startTimeout, DurationParser.parse(s) == nil { throw ValidationError("--start-timeout takes a duration such as 60s") }
         if let listen {
@@ -49,54 +43,27 @@ struct AgentOptions: ParsableArguments {
         }
     }
 
-    static func ordinal(_ n: Int) -> String {
-        let suffix = (11...13).contains(n % 100) ? "th" : ["th", "st", "nd", "rd", "th", "th", "th", "th", "th", "th"][n % 10]
-        return "\(n)\(suffix)"
+    /// The flags as Core's overrides (`-- CMD` replacing `exec.command` when given).
+    func overrides(command: [String] = []) -> ConfigOverrides {
+        ConfigOverrides(poll: poll.flatMap(DurationParser.parse), startTimeout: startTimeout.flatMap(DurationParser.parse),
+                        allowDisk: allowDisk, templates: template, env: env, command: command)
     }
 
-    /// The configuration file (if any) with the flags applied on top (flags win).
-    func loadConfig(environment: [String: String], cwd: String) throws -> AgentConfig {
-        var cfg: AgentConfig
-        if let config {
-            cfg = try AgentConfig.load(file: Paths.resolve(config, against: cwd), environment: environment)
-        } else {
-            cfg = AgentConfig(baseDirectory: cwd, environment: environment)
-        }
-        if let poll { cfg.poll = DurationParser.parse(poll)! }
-        if let startTimeout { cfg.startTimeout = DurationParser.parse(startTimeout)! }
-        if allowDisk { cfg.allowDisk = true }
-        for t in template {
-            var parts = t.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            var mode: UInt32 = 0o600
-            if parts.count >= 3, let m = TemplateSpec.parseMode(parts.last!) {
-                mode = m
-                parts.removeLast()
-            }
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw AgentError.usage("--template takes SRC:DEST[:MODE] (got '\(t)')")
-            }
-            var spec = TemplateSpec(source: .file(Paths.resolve(parts[0], against: cwd)),
-                                    destination: Paths.normalize(Paths.resolve(parts[1], against: cfg.outputDir)), mode: mode, baseDirectory: cwd)
-            if !parts[1].hasPrefix("/") {
-                guard Paths.isInside(spec.destination, cfg.outputDir), spec.destination != Paths.normalize(cfg.outputDir) else {
-                    throw AgentError.usage("--template destination '\(parts[1])' leads out of output_dir (\(cfg.outputDir)); use an absolute path")
-                }
-                spec.confinedTo = cfg.outputDir
-            }
-            cfg.templates.removeAll { $0.destination == spec.destination }
-            cfg.templates.append(spec)
-        }
-        if !env.isEmpty {
-            var exec = cfg.exec ?? ExecSpec()
-            for e in env {
-                let eq = e.firstIndex(of: "=")!
-                let name = String(e[..<eq])
-                exec.env.removeAll { $0.name == name }
-                exec.env.append(EnvEntry(name: name, template: String(e[e.index(after: eq)...])))
-            }
-            cfg.exec = exec
-        }
-        return cfg
+    /// The configuration file (if any) with the flags applied on top (flags win), validated.
+    func loadConfig(in context: AgentContext, command: [String] = []) throws -> AgentConfig {
+        let file = try config.map { try AgentConfig.load(file: Paths.resolve($0, against: context.cwd), environment: context.environment) }
+            ?? AgentConfig(baseDirectory: context.cwd, environment: context.environment)
+        return try overrides(command: command).applied(to: file, cwd: context.cwd)
+    }
+
+    /// What `exec` and `run` share of the agent's options.
+    func agentOptions() -> Agent.Options {
+        var o = Agent.Options()
+        o.envFrom = envFrom
+        o.pristine = pristine
+        o.reloadable = config != nil
+        o.listen = listen.flatMap { try? ListenAddress.parse($0) }
+        return o
     }
 }
 

@@ -1,12 +1,11 @@
 import ArgumentParser
+import SecretAgent
 import SecretAgentCore
-import SecretAgentOps
-import SecretAgentRuntime
 
 /// `secret-agent plan --config FILE`: API calls per hour and the monthly cost the
 /// configuration causes at its poll interval, by backend, with placement hints. Offline: it
 /// reads the configuration and templates and calls no backend.
-struct PlanCommand: AsyncParsableCommand, AgentCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Estimate API calls and monthly cost of a configuration, with placement hints.",
@@ -29,16 +28,11 @@ struct PlanCommand: AsyncParsableCommand, AgentCommand {
         }
     }
 
-    func run() async throws { await execute() }
-
-    func execute() async {
-        let logger = options.logging.bootstrap()
-        await reportingFailures(logger) {
-            let cwd = FileBytes.currentDirectory()
-            let config = try options.loadConfig(environment: Environment.current(), cwd: cwd)
-            let job = try Job.compile(config: config, envFrom: options.envFrom, flagsBase: cwd)
-            let plan = CostPlan(references: job.references, poll: config.poll)
-            Terminal.out(Array(plan.report(configuration: config.file).utf8))
+    func run() async throws {
+        let context = AgentContext.process(logger: options.logging.bootstrap())
+        try await exiting {
+            let config = try options.loadConfig(in: context)
+            Terminal.out(Array(try OneShot.plan(config: config, envFrom: options.envFrom, in: context).utf8))
             return 0
         }
     }

@@ -1,10 +1,9 @@
 import ArgumentParser
+import SecretAgent
 import SecretAgentCore
-import SecretAgentRuntime
-import SecretTemplate
 
 /// `secret-agent render`: render once and exit (init containers, CI pipelines).
-struct RenderCommand: AsyncParsableCommand, AgentCommand {
+struct RenderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
         abstract: "Render templates once and exit.",
@@ -30,30 +29,12 @@ struct RenderCommand: AsyncParsableCommand, AgentCommand {
         }
     }
 
-    func run() async throws { await execute() }
-
-    func execute() async {
-        let logger = options.logging.bootstrap()
-        await reportingFailures(logger) {
-            let environment = Environment.current()
-            let cwd = FileBytes.currentDirectory()
-            var config = Pipeline.keepingLeases(try options.loadConfig(environment: environment, cwd: cwd))
-            config.exec = nil  // render writes files; the child's environment is not needed
-            var toStdout = false
-            if let templateFile {
-                // Only the named template: the file's own templates are not written.
-                let dest = output.map { Paths.resolve($0, against: cwd) }
-                toStdout = dest == nil
-                config.templates = [TemplateSpec(source: .file(Paths.resolve(templateFile, against: cwd)),
-                                                 destination: dest ?? "/dev/stdout", baseDirectory: cwd)]
-            }
-            let prepared = try await Pipeline.prepare(config: config, envFrom: [], inherited: nil,
-                                                      environment: environment, cwd: cwd, logger: logger)
-            await prepared.backends.shutdown()
-            if toStdout {
-                Terminal.out(prepared.rendered.files.first?.bytes ?? [])
-            } else {
-                try Pipeline.write(prepared.rendered.files, config: config, logger: logger)
+    func run() async throws {
+        let context = AgentContext.process(logger: options.logging.bootstrap())
+        try await exiting {
+            let config = try options.loadConfig(in: context)
+            if let bytes = try await OneShot.render(config: config, template: templateFile, output: output, in: context) {
+                Terminal.out(bytes)
             }
             return 0
         }

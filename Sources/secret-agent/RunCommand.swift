@@ -1,8 +1,9 @@
 import ArgumentParser
+import SecretAgent
 import SecretAgentCore
 
 /// `secret-agent run --config FILE`: the long-running agent (sidecar, systemd service).
-struct RunCommand: AsyncParsableCommand, AgentCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the agent from a configuration file until SIGTERM/SIGINT.",
@@ -18,14 +19,12 @@ struct RunCommand: AsyncParsableCommand, AgentCommand {
         if options.config == nil { throw ValidationError("run needs --config FILE") }
     }
 
-    func run() async throws { await execute() }
-
-    func execute() async {
-        let logger = options.logging.bootstrap()
-        await reportingFailures(logger) {
-            let session = AgentSession(options: options, command: [], logger: logger)
-            return try await session.run(once: false, watch: true, requireCommand: false,
-                                         removeFiles: await session.loadConfig().cleanupOnExit ?? false)
+    func run() async throws {
+        let context = AgentContext.process(logger: options.logging.bootstrap())
+        try await exiting {
+            try await Agent.runInServiceGroup(options: options.agentOptions(), context: context) { [options] in
+                try options.loadConfig(in: context)
+            }
         }
     }
 }

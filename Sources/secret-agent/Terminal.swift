@@ -20,5 +20,4 @@ enum Terminal {
 
     static func error(_ message: String) { write(2, Array("secret-agent: \(message)\n".utf8)) }
 
-    static func exit(_ status: Int32) -> Never { Glibc.exit(status) }
 }

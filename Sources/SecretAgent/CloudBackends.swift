@@ -6,10 +6,10 @@ import SecretAgentOps
 import SecretAgentVault
 import SecretTemplate
 
-/// Builds the providers a job needs, and only those: no AWS credential lookup and no Vault
-/// login unless a reference names that backend.
-final class Backends: Sendable {
-    let providers: ProviderSet
+/// The production backends: `file:` and `env:` always, AWS (SSM, Secrets Manager) and Vault
+/// only when a reference names them — no AWS credential lookup and no Vault login otherwise.
+final class CloudBackends: Backends {
+    public let providers: ProviderSet
     private let vault: VaultBackend?
     private let http: HTTPClient?
 
@@ -20,12 +20,12 @@ final class Backends: Sendable {
     }
 
     static func make(for locators: Set<Locator>, config: AgentConfig, environment: [String: String],
-                     logger: Logger) async throws -> Backends {
+                     logger: Logger) async throws -> CloudBackends {
         var set = ProviderSet([FileProvider(), EnvProvider(environment: environment)])
         let schemes = Set(locators.map(\.scheme))
         let needsAWS = !schemes.isDisjoint(with: [.ssm, .ssmPath, .sm])
         let needsVault = schemes.contains(.vault) || (config.vault?.auth.method == .aws && schemes.contains(.vault))
-        guard needsAWS || needsVault else { return Backends(providers: set, vault: nil, http: nil) }
+        guard needsAWS || needsVault else { return CloudBackends(providers: set, vault: nil, http: nil) }
 
         // Fail a refused connection at once (the agent's own retries and start deadline apply),
         // and bound the connect time; AsyncHTTPClient's default retries until the request deadline.
@@ -57,12 +57,12 @@ final class Backends: Sendable {
         }
         // Vault logs in on the first fetch, inside the start-up retries (a server still starting
         // is retried until --start-timeout like any other backend).
-        return Backends(providers: set, vault: vault, http: http)
+        return CloudBackends(providers: set, vault: vault, http: http)
     }
 
     /// Sets the token and lease gauges (called on each /metrics scrape); gauges of leases no
     /// longer held are removed.
-    func recordTimeLeft() async {
+    public func recordTimeLeft() async {
         guard let vault else { return }
         let (token, leases) = await vault.timeLeft()
         if let token { AgentMetrics.tokenSecondsLeft(Double(token.components.seconds), backend: "vault") }
@@ -70,10 +70,10 @@ final class Backends: Sendable {
     }
 
     /// Vault dynamic secrets replaced before their lease ran out (each is a rotation).
-    var leaseReplacements: AsyncStream<Locator>? { vault?.replacements }
+    public var leaseReplacements: AsyncStream<Locator>? { vault?.replacements }
 
     /// Stops background work and closes connections.
-    func shutdown() async {
+    public func shutdown() async {
         for p in providers.providers { await p.shutdown() }
         await vault?.shutdown()
         try? await http?.shutdown()

@@ -2,9 +2,9 @@
 import Glibc
 #endif
 
-/// The agent's own environment, read once.
-enum Environment {
-    static func current() -> [String: String] {
+/// The agent's own environment (`environ`), as a dictionary.
+public enum ProcessEnvironment {
+    public static func current() -> [String: String] {
         var out: [String: String] = [:]
         var p = environ
         while let entry = p.pointee {
