@@ -349,7 +349,7 @@ struct ReliabilityInputTests {
         defer { s.remove() }
         let binary: [UInt8] = [0, 1, 2, 0xFE, 0xFF] + Array("binary".utf8) + [0x80] + Array("secret".utf8)
         s.write("t.mustache", "{{ sm:sa-test/binary }}")
-        let r = try Agent.run(["exec", "--template", "\(s.file("t.mustache")):\(s.path)/out/binary.bin", "--env", "B64={{ sm:sa-test/binary | base64 }}",
+        let r = try Agent.run(["exec", "--keep-files", "--template", "\(s.file("t.mustache")):\(s.path)/out/binary.bin", "--env", "B64={{ sm:sa-test/binary | base64 }}",
                                "--", Agent.testChild, "--print-env", "B64", "--stop-after", "0"], environment: try Servers.awsEnvironment())
         #expect(r.status == 0, "\(r.stderr)")
         #expect(FileManager.default.contents(atPath: s.file("out/binary.bin")).map { [UInt8]($0) } == binary)

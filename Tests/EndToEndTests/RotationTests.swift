@@ -70,7 +70,7 @@ struct RotationTests {
     @Test("an environment value rotated restarts the child with the new value")
     func envRotation() throws {
         let r = try startAgent()
-        #expect(r.lines.contains("env TOKEN=t1"))
+        #expect(eventually { r.lines.contains("env TOKEN=t1") }, "\(r.log)")
         r.scratch.write("secrets.json", #"{"password": "one", "token": "t2"}"#)
         #expect(eventually { r.lines.contains("env TOKEN=t2") }, "\(r.log)")
         #expect(r.lines.filter { $0.hasPrefix("start") }.count == 2)
