@@ -15,7 +15,7 @@ extension Agent {
         var quiet = context.logger
         quiet.logLevel = max(quiet.logLevel, .notice)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: agent, serviceName: "secret-agent")], gracefulShutdownSignals: [], cancellationSignals: [],
+            services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "secret-agent")], gracefulShutdownSignals: [], cancellationSignals: [],
             logger: quiet))
         try await group.run()
         return await agent.exitStatus ?? 0

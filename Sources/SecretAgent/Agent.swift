@@ -137,6 +137,9 @@ public actor Agent: Service {
         let prepared = try await Pipeline.prepare(config: config, envFrom: options.envFrom, inherited: inherited,
                                                   timeout: config.startTimeout, in: context)
         backends = prepared.backends
+        // Without a child the agent takes its own signals from before the first write: a SIGHUP
+        // sent once the files are visible reloads rather than ending the agent with 129.
+        let ownSignals = argv.isEmpty ? signals() : nil
         do {
             try Pipeline.write(prepared.rendered.files, config: config, logger: logger)
         } catch {
@@ -181,7 +184,7 @@ public actor Agent: Service {
             watchdog?.cancel()
             statusUpdates?.cancel()
         }
-        let status = await waitForEnd()
+        let status = await waitForEnd(signals: ownSignals)
         notifier.stopping()
         await loop.stop()
         leaseWatch?.cancel()
@@ -196,7 +199,7 @@ public actor Agent: Service {
 
     /// With a child: until it exits (SIGTERM/SIGINT reach it through its supervisor), reloading
     /// the configuration when it asks. Without: until SIGTERM/SIGINT or a graceful shutdown.
-    func waitForEnd() async -> Int32 {
+    func waitForEnd(signals subscribed: AsyncStream<Int32>?) async -> Int32 {
         if let child {
             let reloads = Task { [weak self] in
                 for await _ in child.reloadRequests { await self?.reload() }
@@ -208,10 +211,10 @@ public actor Agent: Service {
         let (requests, continuation) = AsyncStream.makeStream(of: Void.self)
         stopRequested = continuation
         if stopped { return 0 }
-        let signals = self.signals
+        let received = subscribed ?? signals()
         let logger = self.logger
         let listener = Task { [weak self] in
-            for await signal in signals() {
+            for await signal in received {
                 switch signal {
                 case SIGTERM, SIGINT:
                     logger.info("stopping", metadata: ["signal": "\(SignalName.name(signal))"])
