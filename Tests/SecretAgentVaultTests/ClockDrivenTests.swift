@@ -31,6 +31,11 @@ struct ClockDrivenTests {
                                 awsSigner: nil, clock: clock, jitter: .fixed(0))
     }
 
+    /// `deadline` is `plus` after something that arrived between `since` and now (real clock).
+    static func within(_ deadline: ContinuousClock.Instant, _ since: ContinuousClock.Instant, plus: Duration) -> Bool {
+        deadline >= since + plus - .milliseconds(1) && deadline <= ContinuousClock.now + plus + .milliseconds(1)
+    }
+
     func requests(_ fake: FakeVault, _ path: String) -> [FakeVault.Request] {
         fake.requests.filter { $0.uri == "/v1/" + path }
     }
@@ -50,29 +55,31 @@ struct ClockDrivenTests {
         defer { Task { await fake.stop() } }
         let clock = ManualClock()
         let logs = LogCapture()
-        let start = clock.now
         let vault = try backend(fake, environment: ["VAULT_TOKEN": "hvs.FAKE-token-clock-1"], clock: clock, logs: logs)
+        // The token (30 s) is renewed at 20 s, the lease (60 s) at 40 s, from when each arrived
+        // (stamped by the real clock, while the manual one stands still).
+        let login = ContinuousClock.now
         try await vault.start()
-        // The token (30 s) is renewed at 20 s, the lease (60 s) at 40 s.
-        let tokenAt = try #require(await clock.sleeper { $0 > start + .seconds(19) && $0 < start + .seconds(21) })
+        let tokenAt = try #require(await clock.sleeper { Self.within($0, login, plus: .seconds(20)) })
+        let fetch = ContinuousClock.now
         guard case .found = try await vault.get("vault:database/creds/app") else { Issue.record("not found"); return }
-        let leaseAt = try #require(await clock.sleeper { $0 > start + .seconds(39) && $0 < start + .seconds(41) })
+        let leaseAt = try #require(await clock.sleeper { Self.within($0, fetch, plus: .seconds(40)) })
         #expect(requests(fake, "auth/token/renew-self").isEmpty)
 
         clock.advance(to: tokenAt)
         #expect(await eventually { requests(fake, "auth/token/renew-self").count == 1 })
         #expect(requests(fake, "auth/token/renew-self").first?.json["increment"] as? String == "30s")
         #expect(requests(fake, "sys/leases/renew").isEmpty)
-        // The next renewal is planned from this one.
-        let nextToken = try #require(await clock.sleeper { $0 > tokenAt + .seconds(19) && $0 < tokenAt + .seconds(21) })
+        // The next renewal is planned from this one (stamped by the manual clock).
+        let nextToken = try #require(await clock.sleeper { near($0, tokenAt + .seconds(20)) })
 
-        clock.advance(to: max(nextToken, leaseAt))
+        clock.advance(to: max(nextToken, leaseAt) + .milliseconds(1))
         #expect(await eventually { requests(fake, "sys/leases/renew").count == 1 && requests(fake, "auth/token/renew-self").count == 2 })
         let renewal = try #require(requests(fake, "sys/leases/renew").first)
         #expect(renewal.json["lease_id"] as? String == "database/creds/app/l1")
         #expect(requests(fake, "database/creds/app").count == 1)  // renewed, not fetched again
         #expect(await eventually { logs.count("lease renewed", "reference=vault:database/creds/app", "ttl=1m") == 1 })
-        #expect(logs.count("Vault token renewed", "ttl=30s") == 2)
+        #expect(await eventually { logs.count("Vault token renewed", "ttl=30s") == 2 })  // logged after the answer
         await vault.shutdown()
         #expect(logs.leaks(["token": "hvs.FAKE-token-clock-1", "password": "pw-1-secret"]).isEmpty)
     }
@@ -97,22 +104,23 @@ struct ClockDrivenTests {
         settings.auth.roleID = "role-id-clock"
         let clock = ManualClock()
         let logs = LogCapture()
-        let start = clock.now
         let vault = try backend(fake, settings, clock: clock, logs: logs)
         let replaced = ReplacementLog(vault)
+        let login = ContinuousClock.now
         try await vault.start()
-        let renewAt = try #require(await clock.sleeper { $0 > start + .seconds(19) && $0 < start + .seconds(21) })
+        let renewAt = try #require(await clock.sleeper { Self.within($0, login, plus: .seconds(20)) })
+        let fetch = ContinuousClock.now
         guard case .found(let first) = try await vault.get("vault:database/creds/app") else { Issue.record("not found"); return }
-        #expect(await clock.sleeper { $0 > start + .seconds(2399) } != nil)  // the lease: renewed at 40 min
+        #expect(await clock.sleeper { Self.within($0, fetch, plus: .seconds(2400)) } != nil)  // the lease: renewed at 40 min
 
         // Renewal gets 9 s: max TTL is near, so a login follows at 2/3 of them.
         clock.advance(to: renewAt)
-        let loginAt = try #require(await clock.sleeper { $0 > renewAt + .seconds(5) && $0 < renewAt + .seconds(7) })
+        let loginAt = try #require(await clock.sleeper { near($0, renewAt + .seconds(6)) })
         #expect(logs.count("Vault token renewed; max TTL reached, will log in again", "ttl=9s") == 1)
         #expect(requests(fake, "auth/approle/login").count == 1)
 
         // The new token ends the lease's time with the old one (at 29 s): it is replaced at once
-        // (85 % of its remaining life is past), with the new token.
+        // (85 % of that life is past at 26 s), with the new token.
         clock.advance(to: loginAt)
         #expect(await eventually { requests(fake, "database/creds/app").count == 2 })
         #expect(requests(fake, "auth/approle/login").count == 2)
