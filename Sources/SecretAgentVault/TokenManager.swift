@@ -1,10 +1,19 @@
 import Logging
 import SecretAgentCore
 
-/// Holds the agent's Vault token and keeps it alive: `renew-self` at about 2/3 of its TTL, and a
-/// new login when renewal no longer extends it (max TTL), is refused (403) or the token is not
-/// renewable. With `token` auth "login" re-reads the token's sources, so a token file rewritten by
-/// someone else is picked up; otherwise the agent keeps failing loudly.
+/// What the token manager tells the lease manager (leases die with the token that obtained them).
+enum TokenChange: Sendable, Hashable {
+    /// A login replaced the token of `generation` (and every older one) with a new token. The
+    /// leases issued under it end at `ends`: the old token's expiry, or the moment it was lost
+    /// (rejected as expired or revoked, or its renewal refused).
+    case replaced(generation: Int, ends: ContinuousClock.Instant)
+}
+
+/// Holds the agent's Vault token and keeps it alive, when its `TokenSchedule` says: `renew-self`
+/// at about 2/3 of its TTL, and a new login when renewal no longer extends it (max TTL), is
+/// refused (403) or the token is not renewable. With `token` auth "login" re-reads the token's
+/// sources, so a token file rewritten by someone else is picked up; otherwise the agent keeps
+/// failing loudly. Every new token is announced on the `TokenChange` stream it was given.
 actor TokenManager {
     /// The current token and its generation (bumped by every new token).
     struct Handle: Sendable {
@@ -14,28 +23,32 @@ actor TokenManager {
 
     let auth: Authenticator
     private let logger: Logger
+    private let clock: any VaultClock
     private var current: AuthToken?
     private var generation = 0
-    /// Renewal stopped extending the TTL (max TTL reached): log in again instead.
-    private var capped = false
+    private var schedule: TokenSchedule
     private var pendingLogin: Task<AuthToken, any Error>?
     private var loop: Task<Void, Never>?
-    private let relay: LeaseRelay
+    private let changes: AsyncStream<TokenChange>.Continuation
     private var stopped = false
 
-    init(auth: Authenticator, logger: Logger, relay: LeaseRelay) {
+    /// - Parameter changes: where new tokens are announced; finished by `shutdown()`.
+    init(auth: Authenticator, logger: Logger, changes: AsyncStream<TokenChange>.Continuation,
+         clock: any VaultClock = ContinuousClock(), jitter: Jitter = .random) {
         self.auth = auth
         self.logger = logger
-        self.relay = relay
+        self.changes = changes
+        self.clock = clock
+        schedule = TokenSchedule(method: auth.method, jitter: jitter)
+    }
+
+    /// Time left on the current token; nil without one or for a token that does not expire.
+    func timeLeft() -> Duration? {
+        guard let current, current.ttl > .zero else { return nil }
+        return max(.zero, current.obtained + current.ttl - clock.now)
     }
 
     /// For messages: the auth method and role behind the current token, and its policies.
-    /// Time left on the current token; nil without one or for a token that does not expire.
-    func timeLeft(now: ContinuousClock.Instant = .now) -> Duration? {
-        guard let current, current.ttl > .zero else { return nil }
-        return max(.zero, current.obtained + current.ttl - now)
-    }
-
     var describe: String {
         let policies = current.map { $0.policies.isEmpty ? "" : " with policies \($0.policies.joined(separator: ", "))" } ?? ""
         return auth.describe(role: current?.role) + policies
@@ -57,6 +70,7 @@ actor TokenManager {
         loop?.cancel()
         loop = nil
         pendingLogin?.cancel()
+        changes.finish()
     }
 
     /// A request made with `generation`'s token was denied: if the token itself is no longer
@@ -69,7 +83,7 @@ actor TokenManager {
             return false  // the token is fine: the policy denies the path
         }
         logger.warning("the Vault token was rejected (expired or revoked); logging in again")
-        guard let handle = try? await login(reason: "token rejected", oldExpiry: .now) else { return false }
+        guard let handle = try? await login(reason: "token rejected", oldExpiry: clock.now) else { return false }
         return handle.generation != rejected
     }
 
@@ -93,7 +107,7 @@ actor TokenManager {
         }
         let old = current
         current = fresh
-        capped = false
+        schedule.loggedIn()
         if loop == nil && !stopped {
             loop = Task { [weak self] in await self?.run() }
         }
@@ -102,34 +116,32 @@ actor TokenManager {
         }
         let oldGeneration = generation
         generation += 1
-        let ttl = fresh.ttl > .zero ? DurationParser.format(fresh.ttl) : "none"
-        logger.info("logged in to Vault at \(auth.client.address) with \(auth.describe(role: fresh.role)) (\(reason)); token accessor \(fresh.accessor ?? "-"), ttl \(ttl)\(fresh.renewable ? ", renewable" : "")")
-        if let old, let leases = relay.leases {
-            await leases.tokenRotated(oldGeneration: oldGeneration, oldExpiry: oldExpiry ?? old.expiry ?? .now)
+        logger.info("logged in to Vault", metadata: [
+            "address": "\(auth.client.address)", "auth": "\(auth.describe(role: fresh.role))", "reason": "\(reason)",
+            "accessor": "\(fresh.accessor ?? "-")", "ttl": "\(fresh.ttl > .zero ? DurationParser.format(fresh.ttl) : "none")",
+            "renewable": "\(fresh.renewable)",
+        ])
+        if let old {
+            changes.yield(.replaced(generation: oldGeneration, ends: oldExpiry ?? old.expiry ?? clock.now))
         }
         return Handle(token: fresh.token, generation: generation)
     }
 
     private func run() async {
-        var failures = 0
         while !Task.isCancelled && !stopped {
-            guard let token = current, let expiry = token.expiry else {
+            guard let token = current, let step = schedule.next(token.lifetime, now: clock.now) else {
                 logger.debug("the Vault token does not expire; no renewal needed")
                 loop = nil  // a later login with an expiring token starts it again
                 return
             }
-            let renew = token.renewable && (!capped || auth.method == .token)
-            var at = token.obtained + token.ttl * (2.0 / 3.0)
-            if failures > 0 {
-                let left = expiry - .now
-                at = .now + max(.seconds(1), min(.seconds(30), left > .zero ? left / 4 : .seconds(30))) * Double.random(in: 0.8...1.0)
-            }
-            at = max(at, token.obtained + .milliseconds(500))
-            do { try await Task.sleep(until: at, clock: .continuous) } catch { return }
+            do { try await clock.sleep(until: step.at, tolerance: nil) } catch { return }
             if Task.isCancelled || stopped { return }
             guard current?.token == token.token else { continue }  // a new login happened meanwhile
-            let ok = renew ? await renewOnce(token) : await reloginOnce(reason: "the token cannot be renewed further")
-            failures = ok ? 0 : failures + 1
+            let ok = switch step.action {
+            case .renew: await renewOnce(token)
+            case .login: await reloginOnce(reason: "the token cannot be renewed further")
+            }
+            schedule.finished(ok: ok)
         }
     }
 
@@ -140,29 +152,31 @@ actor TokenManager {
         do {
             response = try await auth.client.send(.POST, "auth/token/renew-self", body: .map(["increment": .string("\(Int(increment.seconds.rounded()))s")]), token: token.token)
         } catch {
-            logger.warning("Vault token renewal failed: \(error.description); retrying")
+            logger.warning("Vault token renewal failed; retrying", metadata: ["error": "\(error.description)"])
             return false
         }
         if response.isSuccess, let a = response.body?["auth"], let seconds = a["lease_duration"]?.intValue {
             let ttl = Duration.seconds(seconds)
             current?.ttl = ttl
-            current?.obtained = .now
+            current?.obtained = clock.now
             current?.renewable = a["renewable"]?.boolValue ?? token.renewable
-            if ttl < increment {
-                capped = true
-                logger.debug("Vault token renewed, ttl \(DurationParser.format(ttl)) (max TTL reached\(auth.method == .token ? "" : "; will log in again")), accessor \(token.accessor ?? "-")")
+            let metadata: Logger.Metadata = ["ttl": "\(DurationParser.format(ttl))", "accessor": "\(token.accessor ?? "-")"]
+            if !schedule.renewed(ttl: ttl, increment: increment) {
+                logger.debug("Vault token renewed", metadata: metadata)
+            } else if auth.method == .token {
+                logger.debug("Vault token renewed; max TTL reached", metadata: metadata)
             } else {
-                logger.debug("Vault token renewed, ttl \(DurationParser.format(ttl)), accessor \(token.accessor ?? "-")")
+                logger.debug("Vault token renewed; max TTL reached, will log in again", metadata: metadata)
             }
             return ttl > .zero
         }
         if let failure = VaultErrors.common(response, client: auth.client) {
-            logger.warning("Vault token renewal failed: \(failure.message)")
+            logger.warning("Vault token renewal failed; retrying", metadata: ["error": "\(failure.message)"])
             return false
         }
-        logger.info("Vault token renewal refused (HTTP \(response.status)); logging in again")
-        capped = true
-        return await reloginOnce(reason: "renewal refused", oldExpiry: response.status == 403 ? .now : nil)
+        logger.info("Vault token renewal refused; logging in again", metadata: ["status": "\(response.status)"])
+        schedule.refused()
+        return await reloginOnce(reason: "renewal refused", oldExpiry: response.status == 403 ? clock.now : nil)
     }
 
     private func reloginOnce(reason: String, oldExpiry: ContinuousClock.Instant? = nil) async -> Bool {
@@ -170,20 +184,22 @@ actor TokenManager {
             let before = generation
             try await login(reason: reason, oldExpiry: oldExpiry)
             if auth.method == .token && generation == before, let token = current {
-                let left = token.expiry.map { DurationParser.format(max(.zero, $0 - .now)) } ?? "never"
-                logger.warning("the Vault token cannot be renewed and expires in \(left); supply a new token (VAULT_TOKEN, token_file) or use another auth method")
+                let left = token.expiry.map { DurationParser.format(max(.zero, $0 - clock.now)) } ?? "never"
+                logger.warning("the Vault token cannot be renewed; supply a new token (VAULT_TOKEN, token_file) or use another auth method",
+                               metadata: ["expires_in": "\(left)"])
                 return false
             }
             return true
         } catch {
-            logger.error("Vault login failed: \(error.message)")
+            logger.error("Vault login failed", metadata: ["error": "\(error.message)"])
             return false
         }
     }
 }
 
-/// Lets the token manager tell the lease manager about a new token (leases die with the token
-/// that obtained them). Set once in `VaultBackend.init`, before any task can read it.
-final class LeaseRelay: @unchecked Sendable {
-    var leases: LeaseManager?
+extension AuthToken {
+    /// What the schedule needs to know of the token (never the token itself).
+    var lifetime: TokenSchedule.Lifetime {
+        TokenSchedule.Lifetime(obtained: obtained, ttl: ttl, renewable: renewable)
+    }
 }

@@ -32,18 +32,26 @@ public final class VaultBackend: Sendable {
     ///     to the same origin only, so the token never leaves for another server.
     ///   - awsSigner: signs `sts:GetCallerIdentity` for `vault.auth.method: aws`.
     /// - Throws: `VaultError` (exit 78) when the configuration cannot work (no address, bad CA file).
-    public init(settings: VaultSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger,
-                awsSigner: (any VaultAWSLoginSigner)? = nil) throws {
+    public convenience init(settings: VaultSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger,
+                            awsSigner: (any VaultAWSLoginSigner)? = nil) throws {
+        try self.init(settings: settings, environment: environment, httpClient: httpClient, logger: logger, awsSigner: awsSigner,
+                      clock: ContinuousClock(), jitter: .random)
+    }
+
+    /// The same, with the clock the token and lease tasks sleep on and the schedules' jitter (tests).
+    init(settings: VaultSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger,
+         awsSigner: (any VaultAWSLoginSigner)?, clock: any VaultClock, jitter: Jitter) throws {
         let options = try VaultOptions(settings: settings, environment: environment)
         let client = try VaultClient(options: options, http: httpClient, logger: logger)
         let auth = Authenticator(settings: settings.auth, environment: environment, client: client, awsSigner: awsSigner)
-        let relay = LeaseRelay()
-        tokens = TokenManager(auth: auth, logger: logger, relay: relay)
+        // New tokens, from the token manager to the lease manager (leases die with their token).
+        let (tokenChanges, tokenContinuation) = AsyncStream.makeStream(of: TokenChange.self)
+        tokens = TokenManager(auth: auth, logger: logger, changes: tokenContinuation, clock: clock, jitter: jitter)
         let fetcher = Fetcher(reader: SecretReader(client: client, mounts: MountCache()), tokens: tokens)
         let (stream, continuation) = AsyncStream.makeStream(of: Locator.self)
         replacements = stream
-        leases = LeaseManager(fetcher: fetcher, continuation: continuation, logger: logger)
-        relay.leases = leases
+        leases = LeaseManager(fetcher: fetcher, tokenChanges: tokenChanges, continuation: continuation, logger: logger,
+                              clock: clock, jitter: jitter)
         revokeOnShutdown = settings.revokeOnShutdown
         vaultProvider = VaultProvider(fetcher: fetcher, leases: leases, shutdownAction: { [tokens, leases, revokeOnShutdown] in
             await leases.shutdown(revoke: revokeOnShutdown)

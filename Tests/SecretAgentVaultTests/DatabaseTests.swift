@@ -63,7 +63,7 @@ struct DatabaseTests {
 
         let seen = await replaced.wait(count: 1, timeout: .seconds(22))
         let (_, at) = try #require(seen.first)
-        #expect(logs.count("lease of \(reference) renewed, ttl 6s") >= 1, "\(logs.text)")
+        #expect(logs.count("lease renewed", "reference=\(reference)", "ttl=6s") >= 1, "\(logs.text)")
         #expect(logs.count("max TTL reached") >= 1)
         #expect(at - fetched < .seconds(17))  // before the max TTL ends the lease
         #expect(at - fetched > .seconds(11))

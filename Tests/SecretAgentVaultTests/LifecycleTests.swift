@@ -65,7 +65,7 @@ struct LifecycleTests {
             #expect(try await vault.value(seeded.reference)?.text == seeded.password)
         }
         await vault.shutdown()
-        #expect(logs.count("Vault token renewed, ttl 10s") >= 7, "renewals: \(logs.count("Vault token renewed"))")
+        #expect(logs.count("Vault token renewed", "ttl=10s") >= 7, "renewals: \(logs.count("Vault token renewed"))")
         let lookup = try await TestBao.call(.POST, "auth/token/lookup", ["token": token])
         #expect((lookup.data["ttl"] as? Int ?? 0) > 0)
         #expect(logs.leaks(["token": token, "value": seeded.password]).isEmpty)

@@ -27,7 +27,8 @@ final class LogCapture: @unchecked Sendable {
 
     var text: String { all.joined(separator: "\n") }
 
-    func count(_ needle: String) -> Int { all.filter { $0.contains(needle) }.count }
+    /// The lines that contain every one of `needles` (a message and `key=value` metadata).
+    func count(_ needles: String...) -> Int { all.filter { line in needles.allSatisfy { line.contains($0) } }.count }
 
     /// The names of the secrets (by name, never the text) that appear in any captured line.
     func leaks(_ secrets: [String: String]) -> [String] {
