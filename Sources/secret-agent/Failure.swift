@@ -1,7 +1,6 @@
 import ArgumentParser
 import Logging
 import SecretAgentCore
-import SecretAgentProcess
 
 /// Runs a command body, turning any failure into a message on stderr and the documented exit status.
 func reportingFailures(_ logger: Logger?, _ body: () async throws -> Int32) async -> Never {
@@ -11,14 +10,11 @@ func reportingFailures(_ logger: Logger?, _ body: () async throws -> Int32) asyn
     } catch let failure as any AgentFailure {
         Terminal.error(failure.description)
         status = failure.exitCode.rawValue
-    } catch let error as ProcessError {
-        Terminal.error(error.message)
-        status = error.exitCode
     } catch let error as ArgumentParser.ExitCode {
         status = error.rawValue
     } catch {
         Terminal.error("\(error)")
-        status = 70
+        status = SecretAgentCore.ExitCode.software.rawValue
     }
     Terminal.exit(status)
 }
