@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -23,38 +24,48 @@ let package = Package(
         .target(name: "SecretTemplate"),
         // Small C shims for Linux calls Swift's Glibc module does not expose.
         .target(name: "CSecretAgent"),
-        // Configuration, the provider protocol, errors, the file: and env: providers, logging.
+        // Configuration, the provider protocol, errors and exit codes, the file: and env:
+        // providers, logging, and the helpers every module shares (backoff, durations, metric names).
         .target(name: "SecretAgentCore", dependencies: [
             "SecretTemplate", "CSecretAgent",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Yams", package: "Yams"),
         ]),
         // SigV4, the AWS credential chain, SSM Parameter Store and Secrets Manager.
         .target(name: "SecretAgentAWS", dependencies: [
-            "SecretAgentCore",
+            "SecretAgentCore", "SecretTemplate",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // The Vault / OpenBao client, auth methods, KV and leases.
         .target(name: "SecretAgentVault", dependencies: [
-            "SecretAgentCore",
+            "SecretAgentCore", "SecretTemplate",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
-        // The child process: spawn, signals, reaping, graceful stop (no secrets logic here).
+        // The child process: spawn, signals, reaping, graceful stop (no secrets logic here; the
+        // core module only for its error protocol and exit codes).
         .target(name: "SecretAgentProcess", dependencies: [
-            "CSecretAgent",
+            "SecretAgentCore", "CSecretAgent",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Resolving, rendering, the atomic writer, the agent loop, inotify.
         .target(name: "SecretAgentRuntime", dependencies: [
-            "SecretAgentCore", "SecretAgentProcess", "CSecretAgent",
+            "SecretAgentCore", "SecretAgentProcess", "SecretTemplate", "CSecretAgent",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Operations: sd_notify, the /healthz and /metrics listener, metrics, the cost plan.
+        // Operations: sd_notify, the /healthz and /metrics listener, metrics, the cost plan (which
+        // reads ARN regions through the AWS module).
         .target(name: "SecretAgentOps", dependencies: [
-            "SecretAgentCore", "SecretAgentRuntime",
+            "SecretAgentCore", "SecretAgentAWS", "SecretTemplate",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -74,21 +85,39 @@ let package = Package(
         ]),
         // The command line: argument parsing and the mapping to exit codes, one file per command.
         .executableTarget(name: "secret-agent", dependencies: [
-            "SecretAgent", "SecretAgentCore", "SecretAgentProcess", "SecretAgentOps", "SecretAgentRuntime", "SecretTemplate", "CSecretAgent",
+            "SecretAgent", "SecretAgentCore", "SecretAgentProcess", "SecretAgentOps", "CSecretAgent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // A tiny child for the end-to-end tests: records its environment and the signals it gets.
         .executableTarget(name: "test-child"),
 
         .testTarget(name: "SecretTemplateTests", dependencies: ["SecretTemplate"]),
-        .testTarget(name: "SecretAgentCoreTests", dependencies: ["SecretAgentCore"]),
-        .testTarget(name: "SecretAgentAWSTests", dependencies: ["SecretAgentAWS"]),
-        .testTarget(name: "SecretAgentVaultTests", dependencies: ["SecretAgentVault"]),
-        .testTarget(name: "SecretAgentProcessTests", dependencies: ["SecretAgentProcess"]),
-        .testTarget(name: "SecretAgentRuntimeTests", dependencies: ["SecretAgentRuntime"]),
-        .testTarget(name: "SecretAgentOpsTests", dependencies: ["SecretAgentOps"]),
+        .testTarget(name: "SecretAgentCoreTests", dependencies: ["SecretAgentCore", "SecretTemplate"]),
+        .testTarget(name: "SecretAgentAWSTests", dependencies: [
+            "SecretAgentAWS", "SecretAgentCore", "SecretTemplate",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "SecretAgentVaultTests", dependencies: [
+            "SecretAgentVault", "SecretAgentCore", "SecretTemplate",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "SecretAgentProcessTests", dependencies: ["SecretAgentProcess", "SecretAgentCore", "CSecretAgent"]),
+        .testTarget(name: "SecretAgentRuntimeTests", dependencies: [
+            "SecretAgentRuntime", "SecretAgentCore", "SecretTemplate",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SecretAgentOpsTests", dependencies: [
+            "SecretAgentOps", "SecretAgentCore", "SecretTemplate",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SecretAgentTests", dependencies: [
             "SecretAgent", "SecretAgentCore", "SecretAgentRuntime", "SecretTemplate",
             .product(name: "Logging", package: "swift-log"),

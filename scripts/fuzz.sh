@@ -30,7 +30,7 @@ opt=-O
 build_config() {
   local binary=$out/fuzz-config dir=$out/config yams=.build/checkouts/Yams/Sources
   [ -d "$yams" ] || swift package resolve >/dev/null
-  local core; core=$(ls Sources/SecretAgentCore/*.swift | grep -v /LogHandler.swift)
+  local core; core=$(ls Sources/SecretAgentCore/*.swift | grep -v -e /LogHandler.swift -e /APICalls.swift)
   # shellcheck disable=SC2086
   if [ -x "$binary" ] && [ -z "$(find $core Sources/SecretTemplate Tests/Fuzz/config.swift -newer "$binary" 2>/dev/null | head -1)" ]; then return 0; fi
   echo "fuzz: building config (Yams, SecretTemplate, SecretAgentCore)" >&2

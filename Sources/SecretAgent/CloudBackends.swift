@@ -84,8 +84,7 @@ final class CloudBackends: Backends {
 struct AWSVaultSigner: VaultAWSLoginSigner {
     let aws: AWSBackend
 
-    func signedGetCallerIdentity(serverID: String?) async throws -> VaultAWSSignedRequest {
-        let r = try await aws.vaultLoginRequest(serverID: serverID)
-        return VaultAWSSignedRequest(method: r.method, url: r.url, headers: r.headers, body: r.body)
+    func signedGetCallerIdentity(serverID: String?) async throws -> SignedRequest {
+        try await aws.vaultLoginRequest(serverID: serverID)
     }
 }

@@ -3,23 +3,6 @@ import Foundation
 import Logging
 import SecretAgentCore
 
-/// A signed HTTP request, for a server that verifies the identity by replaying it to AWS
-/// (Vault's aws auth method replays `sts:GetCallerIdentity`).
-public struct SignedRequest: Sendable {
-    public var method: String
-    public var url: String
-    /// Every header that was signed, `authorization` included.
-    public var headers: [(String, String)]
-    public var body: [UInt8]
-
-    public init(method: String, url: String, headers: [(String, String)], body: [UInt8]) {
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
-    }
-}
-
 /// The AWS side of the agent: one credential chain, one region, one HTTP client, and a
 /// provider each for SSM Parameter Store and Secrets Manager.
 public final class AWSBackend: Sendable {

@@ -97,7 +97,7 @@ struct AWSConfig: Sendable {
     /// The endpoint for a service in a region: the configured one, else AWS's regional endpoint.
     /// A region that is not a region name (it becomes part of the host) is a configuration error.
     func endpoint(for service: AWSService, region: String) throws(AWSError) -> Endpoint {
-        guard Locator.isRegionName(region) else {
+        guard ARN.isRegionName(region) else {
             throw AWSError.config("AWS region '\(region)' is not a region name (lowercase letters, digits and '-', such as eu-west-1); check AWS_REGION, aws.region and the profile's region")
         }
         if let configured = try configuredEndpoint(for: service) { return configured }

@@ -34,7 +34,7 @@ struct AWSContext: Sendable {
 
     /// The region a locator is signed for: its ARN's, else the agent's.
     func region(for locator: Locator) async throws -> String {
-        if let region = locator.arnRegion { return region }
+        if let region = try ARN.region(of: locator) { return region }
         return try await regions.region()
     }
 

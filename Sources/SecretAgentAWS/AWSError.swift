@@ -6,41 +6,79 @@ import SecretAgentCore
 /// where it came from), and say what to do. They never contain a secret value, a secret access
 /// key or a session token.
 public struct AWSError: AgentFailure, Equatable {
-    public let exitCode: ExitCode
+    /// What went wrong: compare with `==`. A struct, so that new kinds break no caller.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Code: String, Hashable, Sendable {
+            case config, denied, unavailable, failed, reference
+        }
+
+        private let code: Code
+
+        private init(_ code: Code) {
+            self.code = code
+        }
+
+        /// Missing or broken configuration (no region, a profile that does not exist): exit 78.
+        public static let config = Kind(.config)
+        /// Authentication or permission failure: exit 77.
+        public static let denied = Kind(.denied)
+        /// The service could not be reached or kept failing: exit 69, worth retrying.
+        public static let unavailable = Kind(.unavailable)
+        /// An answer that makes no sense or a request AWS refused for a reason other than
+        /// permission: exit 69, not retried.
+        public static let failed = Kind(.failed)
+        /// A reference AWS cannot serve as written (an ARN whose region is not a region name): exit 65.
+        public static let reference = Kind(.reference)
+
+        /// The exit status this kind maps to.
+        public var exitCode: ExitCode {
+            switch code {
+            case .config: .config
+            case .denied: .noPermission
+            case .unavailable, .failed: .unavailable
+            case .reference: .dataError
+            }
+        }
+
+        /// True for the kind worth retrying: unavailable.
+        public var isTransient: Bool { code == .unavailable }
+
+        public var description: String { code.rawValue }
+    }
+
+    public let kind: Kind
     public let message: String
-    public let isTransient: Bool
     /// The AWS error code (`AccessDeniedException`, `ThrottlingException`, …) when AWS sent one.
     public let code: String?
     /// The HTTP status when the error came from an AWS response.
     public let status: Int?
 
-    public init(_ exitCode: ExitCode, _ message: String, transient: Bool = false, code: String? = nil, status: Int? = nil) {
-        self.exitCode = exitCode
+    public init(_ kind: Kind, _ message: String, code: String? = nil, status: Int? = nil) {
+        self.kind = kind
         self.message = message
-        self.isTransient = transient
         self.code = code
         self.status = status
     }
 
     public var description: String { message }
+    public var exitCode: ExitCode { kind.exitCode }
+    public var isTransient: Bool { kind.isTransient }
 
-    /// Missing or broken configuration (no region, a profile that does not exist): exit 78.
     static func config(_ message: String) -> AWSError { AWSError(.config, message) }
 
-    /// Authentication or permission failure: exit 77.
     static func denied(_ message: String, code: String? = nil, status: Int? = nil) -> AWSError {
-        AWSError(.noPermission, message, code: code, status: status)
+        AWSError(.denied, message, code: code, status: status)
     }
 
-    /// The service could not be reached or kept failing: exit 69, worth retrying.
     static func unavailable(_ message: String, code: String? = nil, status: Int? = nil) -> AWSError {
-        AWSError(.unavailable, message, transient: true, code: code, status: status)
-    }
-
-    /// An answer that makes no sense or a request AWS refused for a reason other than permission.
-    static func failed(_ message: String, code: String? = nil, status: Int? = nil) -> AWSError {
         AWSError(.unavailable, message, code: code, status: status)
     }
+
+    static func failed(_ message: String, code: String? = nil, status: Int? = nil) -> AWSError {
+        AWSError(.failed, message, code: code, status: status)
+    }
+
+    static func reference(_ message: String) -> AWSError { AWSError(.reference, message) }
 }
 
 /// AWS error codes grouped by what the agent does with them.

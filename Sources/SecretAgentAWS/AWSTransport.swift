@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import SecretAgentCore
 import SecretTemplate
 
 /// How a request is signed.
@@ -54,9 +55,7 @@ struct RetryPolicy: Sendable {
 
     /// Exponential backoff with full jitter: uniformly 0…min(max, base·2^(attempt-1)).
     func delay(afterAttempt attempt: Int) -> Duration {
-        let cap = min(maxDelay, baseDelay * (1 << min(attempt - 1, 20)))
-        let ms = cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000
-        return .milliseconds(Int64.random(in: 0...max(ms, 1)))
+        Backoff.delay(attempt: attempt, base: baseDelay, cap: maxDelay)
     }
 }
 
@@ -143,13 +142,13 @@ struct AWSTransport: Sendable {
         stats.begin(service: service, operation: call.operation)
         defer { stats.end(service: service) }
         let started = ContinuousClock.now
-        let response = try await http.execute(request, timeout: .nanoseconds(Self.nanoseconds(retry.timeout)), logger: nil)
+        let response = try await http.execute(request, timeout: .nanoseconds(retry.timeout.nanoseconds), logger: nil)
         let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
         let elapsed = ContinuousClock.now - started
         logger.debug("AWS call \(service):\(call.operation) with \(call.nameCount) name\(call.nameCount == 1 ? "" : "s")", metadata: [
             "aws_service": "\(service)", "aws_operation": "\(call.operation)", "names": "\(call.nameCount)",
             "region": "\(call.region)", "status": "\(response.status.code)", "attempt": "\(attempt)",
-            "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+            "ms": "\(elapsed.milliseconds)",
         ])
         if let id = response.headers.first(name: "x-amzn-requestid") {
             logger.trace("AWS request id", metadata: ["aws_operation": "\(call.operation)", "request_id": "\(id)"])
@@ -173,10 +172,6 @@ struct AWSTransport: Sendable {
             "aws_operation": "\(call.operation)", "reason": "\(reason)", "attempt": "\(attempt)", "delay": "\(delay)",
         ])
         try await Task.sleep(for: delay)
-    }
-
-    static func nanoseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 
     /// A transport failure in words (never a header or body).

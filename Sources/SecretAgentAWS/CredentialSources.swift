@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SecretAgentCore
 
 /// Where credentials can come from, in the order they are tried.
 enum CredentialSource: Sendable, Equatable, CaseIterable {
@@ -58,10 +59,9 @@ struct CredentialSources: CredentialLoader {
     }
 
     private func webIdentity(role: String, tokenFile: String, sessionName: String?) async throws -> AWSCredentials {
-        guard let data = FileManager.default.contents(atPath: tokenFile) else {
+        guard let token = FileBytes.readCredential(tokenFile) else {
             throw AWSError.config("cannot read the web identity token file \(tokenFile) (AWS_WEB_IDENTITY_TOKEN_FILE)")
         }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let session = sessionName ?? "secret-agent-\(Int(Date().timeIntervalSince1970))"
         return try await sts.assumeRoleWithWebIdentity(roleARN: role, sessionName: session, token: token, label: "web identity role \(role)")
     }
@@ -129,10 +129,10 @@ struct CredentialSources: CredentialLoader {
         }
         var token = config.env("AWS_CONTAINER_AUTHORIZATION_TOKEN")
         if let file = config.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
-            guard let data = FileManager.default.contents(atPath: file) else {
+            guard let text = FileBytes.readCredential(file) else {
                 throw AWSError.config("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
             }
-            token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            token = text
         }
         return try await metadata.container(url: url, token: token)
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SecretAgentCore
 import SecretTemplate
 
 /// STS (query protocol: form body, XML answer) for AssumeRole and AssumeRoleWithWebIdentity.
@@ -47,7 +48,7 @@ struct MetadataClient: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (n, v) in headers { request.headers.add(name: n, value: v) }
-        let response = try await http.execute(request, timeout: .nanoseconds(AWSTransport.nanoseconds(timeout)))
+        let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         let body = try await response.body.collect(upTo: 1024 * 1024)
         // As in `AWSTransport`: a redirect a misconfigured client followed still counts as one.
         let status = response.history.count > 1 ? Int(response.history[0].responseHead.status.code) : Int(response.status.code)

@@ -16,6 +16,11 @@ final class SSMProvider: SecretProvider {
         self.context = context
     }
 
+    /// ARNs whose region is not a region name are refused before anything is sent (exit 65).
+    func validate(_ locators: [Locator]) throws {
+        try ARN.validate(locators)
+    }
+
     func fetch(_ locators: [Locator]) async throws -> [Locator: FetchOutcome] {
         var byRegion: [String: [Locator]] = [:]
         var paths: [Locator] = []

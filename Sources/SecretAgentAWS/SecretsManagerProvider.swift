@@ -1,7 +1,7 @@
-import Foundation
 import Logging
 import SecretAgentCore
 import SecretTemplate
+import Synchronization
 
 /// Secrets Manager: `sm:` references.
 ///
@@ -21,6 +21,11 @@ final class SecretsManagerProvider: SecretProvider {
     init(context: AWSContext, logger: Logger) {
         self.context = context
         self.logger = logger
+    }
+
+    /// ARNs whose region is not a region name are refused before anything is sent (exit 65).
+    func validate(_ locators: [Locator]) throws {
+        try ARN.validate(locators)
     }
 
     func fetch(_ locators: [Locator]) async throws -> [Locator: FetchOutcome] {
@@ -151,27 +156,27 @@ final class SecretsManagerProvider: SecretProvider {
             return Secret(value: Value(bytes: Array(string.utf8)), version: version)
         }
         if let encoded = entry.awsField("SecretBinary")?.awsString {
-            guard let data = Data(base64Encoded: encoded) else {
+            guard let bytes = Base64.decode(Array(encoded.utf8)) else {
                 throw AWSError.failed("Secrets Manager answered \(locator.text) with SecretBinary that is not base64")
             }
-            return Secret(value: Value(bytes: Array(data)), version: version)
+            return Secret(value: Value(bytes: bytes), version: version)
         }
         throw AWSError.failed("Secrets Manager answered \(locator.text) without SecretString or SecretBinary")
     }
 }
 
 /// A flag set once, shared between tasks.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class Flag: Sendable {
+    private let value = Mutex(false)
 
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    var isSet: Bool { value.withLock { $0 } }
 
     /// Sets the flag; returns whether it was already set.
     func set() -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        let was = value
-        value = true
-        return was
+        value.withLock { value in
+            let was = value
+            value = true
+            return was
+        }
     }
 }

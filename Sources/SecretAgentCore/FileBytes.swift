@@ -46,7 +46,7 @@ public enum FileBytes {
     public static func currentDirectory() -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, buf.count) != nil else { return "." }
-        return String(cString: buf)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Bytes with one trailing newline (`\n` or `\r\n`) removed, as `file:` values are read.
@@ -58,13 +58,17 @@ public enum FileBytes {
         return bytes
     }
 
-    /// Credential files (role id, secret id, token, JWT) are trimmed of surrounding whitespace.
-    public static func readCredential(_ path: String) throws(AgentError) -> String {
-        guard let bytes = read(path, limit: 1 << 20) else {
-            let code = errno
-            throw AgentError(code == EACCES ? .noPermission : .config, "cannot read credential file \(path): \(lastErrorDescription(code))")
-        }
-        let text = String(decoding: bytes, as: UTF8.self)
-        return String(text.trimmingSpaces)
+    /// True when the agent may read `path` (`access(2)` with `R_OK`).
+    public static func isReadable(_ path: String) -> Bool {
+        access(path, R_OK) == 0
+    }
+
+    /// A credential file's text (token, role id, secret id, JWT), trimmed of surrounding
+    /// whitespace (SPEC §2); nil with `errno` set when it cannot be read or is larger than
+    /// `limit`. Each module turns nil into its own error naming the file and
+    /// `lastErrorDescription()`, never the content.
+    public static func readCredential(_ path: String, limit: Int = 1 << 20) -> String? {
+        guard let bytes = read(path, limit: limit) else { return nil }
+        return String(String(decoding: bytes, as: UTF8.self).trimmingWhitespace)
     }
 }

@@ -9,6 +9,11 @@ public protocol SecretProvider: Sendable {
     /// A short name for logs and health output ("aws-ssm", "vault", "file").
     var name: String { get }
 
+    /// Checks locators without contacting the backend, before anything is fetched: a locator the
+    /// backend can never serve as written (an ARN whose region is not a region name) throws an
+    /// `AgentFailure` naming it (exit 65). The default accepts every locator.
+    func validate(_ locators: [Locator]) throws
+
     /// Fetches many locators at once; batching and concurrency are the provider's job.
     ///
     /// Every locator passed in gets an entry in the result: `.found` or `.notFound`. Any other
@@ -28,6 +33,8 @@ public protocol SecretProvider: Sendable {
 }
 
 extension SecretProvider {
+    public func validate(_ locators: [Locator]) throws {}
+
     public func shutdown() async {}
 
     public func changes(since known: [Locator: FetchOutcome]) async throws -> [Locator: FetchOutcome] {

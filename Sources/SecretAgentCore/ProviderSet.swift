@@ -19,7 +19,9 @@ public struct ProviderSet: Sendable {
         byScheme[scheme].map { providers[$0] }
     }
 
-    /// Fetches every locator, each provider's share concurrently with the others'.
+    /// Fetches every locator, each provider's share concurrently with the others'. Every share is
+    /// validated first (`SecretProvider.validate`), so a reference no backend can serve fails
+    /// before any backend is contacted.
     ///
     /// Throws the first failure (never a partial result: the agent does not fail open).
     public func fetch(_ locators: Set<Locator>) async throws -> [Locator: FetchOutcome] {
@@ -31,6 +33,9 @@ public struct ProviderSet: Sendable {
             groups[i, default: []].append(l)
         }
         let providers = self.providers
+        for (i, ls) in groups.sorted(by: { $0.key < $1.key }) {
+            try providers[i].validate(ls.sorted { $0.text < $1.text })
+        }
         return try await withThrowingTaskGroup(of: [Locator: FetchOutcome].self) { group in
             for (i, ls) in groups {
                 let provider = providers[i]

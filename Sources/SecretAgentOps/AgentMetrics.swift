@@ -1,7 +1,6 @@
 import Metrics
 import Prometheus
 import SecretAgentCore
-import SecretAgentRuntime
 import Synchronization
 
 /// The agent's metrics, in one place, through swift-metrics: each call works with whatever
@@ -9,7 +8,7 @@ import Synchronization
 ///
 /// | name | type | labels |
 /// |---|---|---|
-/// | `secret_agent_api_calls_total` | counter | `backend`, `operation` (`GetParameters`, `BatchGetSecretValue`, `read`…) |
+/// | `secret_agent_api_calls_total` | counter | `backend`, `operation` (`GetParameters`, `BatchGetSecretValue`, `read`…); one per request sent, so each attempt of a retried call counts |
 /// | `secret_agent_errors_total` | counter | `backend`, `kind` (`unavailable`, `permission`, `data`, `config`, `write`, `usage`, `other`) |
 /// | `secret_agent_fetch_seconds` | histogram | `backend` |
 /// | `secret_agent_renders_total` | counter | — (templates written because their bytes changed) |
@@ -20,17 +19,9 @@ import Synchronization
 /// | `secret_agent_token_seconds_left` | gauge | `backend` |
 ///
 /// Labels hold backend names, operations and hashes of references: never a value or a path.
+///
+/// The names are `MetricName`'s (in the core module, where the backends count their API calls).
 public enum AgentMetrics {
-    public static let apiCalls = "secret_agent_api_calls_total"
-    public static let errors = "secret_agent_errors_total"
-    public static let fetchSeconds = "secret_agent_fetch_seconds"
-    public static let renders = "secret_agent_renders_total"
-    public static let childReloads = "secret_agent_child_reloads_total"
-    public static let childRestarts = "secret_agent_child_restarts_total"
-    public static let secondsSinceLastSuccess = "secret_agent_seconds_since_last_success"
-    public static let leaseSecondsLeft = "secret_agent_lease_seconds_left"
-    public static let tokenSecondsLeft = "secret_agent_token_seconds_left"
-
     private static let bootstrapped = Mutex<PrometheusCollectorRegistry?>(nil)
     /// The `lease` labels exported by the last `leaseSecondsLeft(_:)`.
     private static let exportedLeases = Mutex<Set<String>>([])
@@ -58,27 +49,28 @@ public enum AgentMetrics {
 
     /// A template was written (its bytes changed).
     public static func rendered(count: Int = 1) {
-        Counter(label: renders).increment(by: count)
+        Counter(label: MetricName.renders).increment(by: count)
     }
 
     /// The child got its reload signal (or a template's `on_change` command ran).
     public static func reloaded() {
-        Counter(label: childReloads).increment()
+        Counter(label: MetricName.childReloads).increment()
     }
 
     /// The child was restarted (an environment change, or `on_change: restart`).
     public static func restarted() {
-        Counter(label: childRestarts).increment()
+        Counter(label: MetricName.childRestarts).increment()
     }
 
-    /// `count` API calls to `backend` (`aws-ssm`, `aws-secretsmanager`, `vault`, `sts`…).
+    /// `count` API calls to `backend` (`aws-ssm`, `aws-secretsmanager`, `vault`, `sts`…): one
+    /// per request sent, each attempt of a retried call included (`APICalls.count`).
     public static func apiCall(backend: String, operation: String, count: Int = 1) {
-        Counter(label: apiCalls, dimensions: [("backend", backend), ("operation", operation)]).increment(by: count)
+        APICalls.count(backend: backend, operation: operation, count: count)
     }
 
     /// A failed check or fetch of `backend`; `kind` as `errorKind(_:)` names it.
     public static func error(backend: String, kind: String) {
-        Counter(label: errors, dimensions: [("backend", backend), ("kind", kind)]).increment()
+        Counter(label: MetricName.errors, dimensions: [("backend", backend), ("kind", kind)]).increment()
     }
 
     /// A failed check or fetch of `backend`, classified by its exit status.
@@ -88,12 +80,12 @@ public enum AgentMetrics {
 
     /// How long one fetch or poll of `backend` took.
     public static func fetchDuration(backend: String, seconds: Double) {
-        Timer(label: fetchSeconds, dimensions: [("backend", backend)]).recordSeconds(seconds)
+        Timer(label: MetricName.fetchSeconds, dimensions: [("backend", backend)]).recordSeconds(seconds)
     }
 
     /// How long one fetch or poll of `backend` took.
     public static func fetchDuration(backend: String, _ duration: Duration) {
-        fetchDuration(backend: backend, seconds: HealthSnapshot.seconds(duration))
+        fetchDuration(backend: backend, seconds: duration.seconds)
     }
 
     /// Sets the lease gauge for every lease held now, and removes the gauges of leases that are no
@@ -106,8 +98,8 @@ public enum AgentMetrics {
             exported = Set(current.keys)
             return gone
         }
-        for label in gone { Gauge(label: leaseSecondsLeft, dimensions: [("lease", label)]).destroy() }
-        for (label, seconds) in current { Gauge(label: leaseSecondsLeft, dimensions: [("lease", label)]).record(seconds) }
+        for label in gone { Gauge(label: MetricName.leaseSecondsLeft, dimensions: [("lease", label)]).destroy() }
+        for (label, seconds) in current { Gauge(label: MetricName.leaseSecondsLeft, dimensions: [("lease", label)]).record(seconds) }
     }
 
     /// The `lease` label of a reference: FNV-1a (64 bit) of its text, as 16 hex digits. Stable
@@ -124,13 +116,13 @@ public enum AgentMetrics {
 
     /// Time left on the backend's login token (Vault) or temporary credentials (AWS).
     public static func tokenSecondsLeft(_ seconds: Double, backend: String) {
-        Gauge(label: tokenSecondsLeft, dimensions: [("backend", backend)]).record(seconds)
+        Gauge(label: MetricName.tokenSecondsLeft, dimensions: [("backend", backend)]).record(seconds)
     }
 
     /// Sets `secret_agent_seconds_since_last_success` for every backend of a health report.
     public static func observe(_ report: HealthReport) {
         for b in report.backends {
-            Gauge(label: secondsSinceLastSuccess, dimensions: [("backend", b.name)]).record(b.secondsSinceLastSuccess)
+            Gauge(label: MetricName.secondsSinceLastSuccess, dimensions: [("backend", b.name)]).record(b.secondsSinceLastSuccess)
         }
     }
 
@@ -144,7 +136,7 @@ public enum AgentMetrics {
         case .config: return "config"
         case .cannotCreate: return "write"
         case .usage: return "usage"
-        case .success: return "other"
+        default: return "other"
         }
     }
 }

@@ -1,3 +1,5 @@
+import SecretAgentCore
+
 /// The readable report `secret-agent plan` prints.
 extension CostPlan {
     /// The whole report: the table, the monthly estimate, what batching saves, the assumptions,
@@ -158,7 +160,7 @@ extension CostPlan {
     /// `5m`, `30s`, `1h`, `1m30s`.
     static func duration(_ d: Duration) -> String {
         let s = d.components.seconds
-        if s == 0 { return "\(d.components.attoseconds / 1_000_000_000_000_000)ms" }
+        if s == 0 { return "\(d.milliseconds)ms" }
         var parts: [String] = []
         if s >= 3600 { parts.append("\(s / 3600)h") }
         if s % 3600 >= 60 { parts.append("\(s % 3600 / 60)m") }

@@ -1,3 +1,5 @@
+import SecretAgentAWS
+import SecretAgentCore
 import SecretTemplate
 
 /// What a configuration costs in API calls and money at its poll interval, by backend, and
@@ -86,7 +88,7 @@ public struct CostPlan: Sendable {
         var smByRegion: [String: Set<String>] = [:], smPinned = 0, smSecrets = Set<String>()
         var vault = 0, vaultPinned = 0, local = 0
         for locator in locators {
-            let region = locator.arnRegion ?? ""
+            let region = (try? ARN.region(of: locator)) ?? ""
             switch locator {
             case .ssm:
                 if locator.isPinned { ssmPinned += 1 } else { ssmByRegion[region, default: 0] += 1 }
@@ -141,7 +143,7 @@ public struct CostPlan: Sendable {
     }
 
     /// Polls an hour at the configured interval (the ±10 % jitter averages out).
-    public var pollsPerHour: Double { 3600 / (Double(poll.components.seconds) + Double(poll.components.attoseconds) / 1e18) }
+    public var pollsPerHour: Double { 3600 / poll.seconds }
 
     /// Calls an hour for `callsPerPoll` calls a poll.
     public func perHour(_ callsPerPoll: Int) -> Double { Double(callsPerPoll) * pollsPerHour }

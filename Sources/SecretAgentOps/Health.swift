@@ -1,7 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SecretAgentRuntime
+import SecretAgentCore
+import SecretTemplate
 
 /// What `/healthz` judges: read from the running agent each time it is asked.
 public struct HealthSnapshot: Sendable {
@@ -30,16 +31,12 @@ public struct HealthSnapshot: Sendable {
             let failingFor = b.failingSince.map { now - $0 }
             entries.append(HealthReport.Backend(
                 name: b.name, healthy: age <= limit,
-                secondsSinceLastSuccess: Self.seconds(age),
-                lastSuccess: wallClock - Self.seconds(age),
-                failingSince: failingFor.map { wallClock - Self.seconds($0) },
+                secondsSinceLastSuccess: age.seconds,
+                lastSuccess: wallClock - age.seconds,
+                failingSince: failingFor.map { wallClock - $0.seconds },
                 consecutiveFailures: b.consecutiveFailures))
         }
-        return HealthReport(renderedAll: renderedAll, pollSeconds: Self.seconds(poll), backends: entries)
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return HealthReport(renderedAll: renderedAll, pollSeconds: poll.seconds, backends: entries)
     }
 }
 
@@ -92,22 +89,22 @@ public struct HealthReport: Sendable, Equatable {
 
     /// The JSON body.
     public var json: String {
-        var fields = ["\"status\":\(Self.quote(status))", "\"templates_rendered\":\(renderedAll)",
+        var fields = ["\"status\":\(JSON.quote(status))", "\"templates_rendered\":\(renderedAll)",
                       "\"poll_seconds\":\(Self.number(pollSeconds))"]
         if !healthy {
             fields.append("\"failing\":[" + failing.map(Self.failingJSON).joined(separator: ",") + "]")
         }
         fields.append("\"backends\":[" + backends.map { b in
-            "{\"backend\":\(Self.quote(b.name)),\"healthy\":\(b.healthy),\"seconds_since_last_success\":\(Self.number(b.secondsSinceLastSuccess))}"
+            "{\"backend\":\(JSON.quote(b.name)),\"healthy\":\(b.healthy),\"seconds_since_last_success\":\(Self.number(b.secondsSinceLastSuccess))}"
         }.joined(separator: ",") + "]")
         return "{" + fields.joined(separator: ",") + "}\n"
     }
 
     static func failingJSON(_ b: Backend) -> String {
-        var f = ["\"backend\":\(quote(b.name))",
-                 "\"since\":\(quote(iso8601(b.failingSince ?? b.lastSuccess)))",
-                 "\"failing_since\":" + (b.failingSince.map { quote(iso8601($0)) } ?? "null"),
-                 "\"last_success\":\(quote(iso8601(b.lastSuccess)))",
+        var f = ["\"backend\":\(JSON.quote(b.name))",
+                 "\"since\":\(JSON.quote(iso8601(b.failingSince ?? b.lastSuccess)))",
+                 "\"failing_since\":" + (b.failingSince.map { JSON.quote(iso8601($0)) } ?? "null"),
+                 "\"last_success\":\(JSON.quote(iso8601(b.lastSuccess)))",
                  "\"seconds_since_last_success\":\(number(b.secondsSinceLastSuccess))",
                  "\"consecutive_failures\":\(b.consecutiveFailures)"]
         if b.failingSince == nil { f.append("\"reason\":\"no successful check within two polls (a request may be hanging)\"") }
@@ -116,19 +113,6 @@ public struct HealthReport: Sendable, Equatable {
 
     /// Whole seconds (health does not need more).
     static func number(_ value: Double) -> String { String(Int64(value.rounded(.down))) }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 
     /// `2026-11-29T02:00:00Z`.
     public static func iso8601(_ epochSeconds: Double) -> String {

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import SecretAgentCore
 import Synchronization
 
 /// The `--listen` HTTP/1.1 listener: `GET /healthz` and `GET /metrics`.
@@ -68,8 +69,7 @@ public final class OpsServer: Sendable {
                             limits: Limits = Limits(), logger: Logger, onScrape: (@Sendable () async -> Void)? = nil,
                             health: @escaping HealthSource) async throws -> OpsServer {
         let listener: NIOAsyncChannel<Connection, Never>
-        let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000
-            + limits.idleTimeout.components.attoseconds / 1_000_000_000)
+        let idle = TimeAmount.nanoseconds(limits.idleTimeout.nanoseconds)
         do {
             listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

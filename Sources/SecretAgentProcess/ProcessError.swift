@@ -1,26 +1,51 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SecretAgentCore
 
 /// The one error type of the process module. Messages name the command (its first word) but
 /// never contain an environment value or the other arguments.
-public struct ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What went wrong.
-    public enum Kind: Sendable, Equatable {
+public struct ProcessError: AgentFailure, Equatable {
+    /// What went wrong: compare with `==`. A struct, so that new kinds break no caller.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Code: Hashable, Sendable {
+            case notFound, notExecutable, spawnFailed(Int32), invalidEnvironment, emptyCommand
+            case supervisionEnded, alreadyRunning
+        }
+
+        private let code: Code
+
+        private init(_ code: Code) {
+            self.code = code
+        }
+
         /// The command was not found (on `PATH`, or at the given path): exit 127.
-        case notFound
+        public static let notFound = Kind(.notFound)
         /// Found but cannot be executed (permissions, not an executable format): exit 126.
-        case notExecutable
-        /// `fork` or `execve` failed for another reason (errno): exit 126.
-        case spawnFailed(Int32)
+        public static let notExecutable = Kind(.notExecutable)
+        /// `fork` or `execve` failed for another reason (`errno`): exit 126.
+        public static func spawnFailed(_ errno: Int32) -> Kind { Kind(.spawnFailed(errno)) }
         /// An environment variable cannot be passed (bad name, NUL byte): exit 65.
-        case invalidEnvironment
+        public static let invalidEnvironment = Kind(.invalidEnvironment)
         /// The command line is empty: exit 64.
-        case emptyCommand
+        public static let emptyCommand = Kind(.emptyCommand)
         /// The supervisor is stopping (or stopped) for good and starts nothing more: exit 1.
-        case supervisionEnded
+        public static let supervisionEnded = Kind(.supervisionEnded)
         /// A child is already running under this supervisor: exit 1.
-        case alreadyRunning
+        public static let alreadyRunning = Kind(.alreadyRunning)
+
+        /// The exit status this kind maps to: 127, 126, 65, 64 or 1.
+        public var exitCode: ExitCode {
+            switch code {
+            case .notFound: .notFound
+            case .notExecutable, .spawnFailed: .notExecutable
+            case .invalidEnvironment: .dataError
+            case .emptyCommand: .usage
+            case .supervisionEnded, .alreadyRunning: .failure
+            }
+        }
+
+        public var description: String { "\(code)" }
     }
 
     public let kind: Kind
@@ -32,16 +57,8 @@ public struct ProcessError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The exit status the agent should use: 127 not found, 126 not executable, 65, 64, or 1.
-    public var exitCode: Int32 {
-        switch kind {
-        case .notFound: 127
-        case .notExecutable, .spawnFailed: 126
-        case .invalidEnvironment: 65
-        case .emptyCommand: 64
-        case .supervisionEnded, .alreadyRunning: 1
-        }
-    }
-
+    public var exitCode: ExitCode { kind.exitCode }
+    public var isTransient: Bool { false }
     public var description: String { message }
 
     /// The error for a failed `execve`/`fork` of `command` with `errno`.

@@ -195,8 +195,7 @@ private final class Core: Sendable {
         while true {
             var timeout: Int32 = -1
             if let due = pending.values.map({ min($0.last + Self.quiet, $0.first + Self.maxDelay) }).min() {
-                let left = clock.now.duration(to: due).components
-                timeout = Int32(clamping: max(0, left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000 + 1))
+                timeout = Int32(clamping: max(0, clock.now.duration(to: due).milliseconds + 1))
             }
             var ready: Int32 = 0, woken: Int32 = 0
             _ = csa_poll2(fd, wake.read, timeout, &ready, &woken)

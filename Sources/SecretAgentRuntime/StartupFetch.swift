@@ -32,8 +32,9 @@ public struct StartupFetch: Sendable {
                 let remaining = deadline - clock.now
                 let delay = min(Backoff.delay(attempt: attempt, base: .milliseconds(200), cap: .seconds(5)), remaining - .milliseconds(50))
                 guard remaining > .milliseconds(50) else {
-                    throw AgentError(failure.exitCode == .dataError ? .unavailable : failure.exitCode,
-                                     "gave up after \(DurationParser.format(timeout)) (--start-timeout): \(failure.description)")
+                    // The last failure's status, except that data never arriving is "unavailable".
+                    let kind: AgentError.Kind = failure.exitCode == .dataError ? .unavailable : AgentError.Kind(failure.exitCode) ?? .unavailable
+                    throw AgentError(kind, "gave up after \(DurationParser.format(timeout)) (--start-timeout): \(failure.description)")
                 }
                 logger.warning("backend not ready, retrying", metadata: [
                     "error": "\(failure.description)", "attempt": "\(attempt)", "retry_in": "\(delay)",
@@ -72,16 +73,5 @@ public struct StartupFetch: Sendable {
             case .notFound: return .notFound
             }
         }
-    }
-}
-
-/// Exponential backoff with full jitter.
-public enum Backoff {
-    /// A random delay in [0, min(cap, base·2^(attempt-1))].
-    public static func delay(attempt: Int, base: Duration, cap: Duration) -> Duration {
-        let exp = base * (1 << min(max(attempt - 1, 0), 20))
-        let ceiling = min(exp, cap)
-        let ms = ceiling.components.seconds * 1000 + ceiling.components.attoseconds / 1_000_000_000_000_000
-        return .milliseconds(Int64.random(in: 0...max(ms, 1)))
     }
 }

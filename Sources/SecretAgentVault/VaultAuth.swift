@@ -59,14 +59,14 @@ struct Authenticator: Sendable {
                 body["role_id"] = .string(roleID)
                 sensitive.append(roleID)
             } else if let file = settings.roleIDFile {
-                let roleID = try FileReader.credential(file, what: "AppRole role_id")
+                let roleID = try Self.credential(file, what: "AppRole role_id")
                 body["role_id"] = .string(roleID)
                 sensitive.append(roleID)
             } else {
                 throw VaultError(.config, "vault.auth.method approle needs role_id or role_id_file")
             }
             if let file = settings.secretIDFile {
-                let text = try FileReader.credential(file, what: "AppRole secret_id")
+                let text = try Self.credential(file, what: "AppRole secret_id")
                 let secretID = settings.secretIDWrapped ? try await unwrapSecretID(text, file: file) : text
                 body["secret_id"] = .string(secretID)
                 sensitive += [text, secretID]
@@ -78,7 +78,7 @@ struct Authenticator: Sendable {
             }
             let file = settings.jwtFile ?? (method == .kubernetes ? "/var/run/secrets/kubernetes.io/serviceaccount/token" : nil)
             guard let file else { throw VaultError(.config, "vault.auth.method jwt needs vault.auth.jwt_file (a file holding the JWT)") }
-            let jwt = try FileReader.credential(file, what: method == .jwt ? "JWT" : "Kubernetes service-account token")
+            let jwt = try Self.credential(file, what: method == .jwt ? "JWT" : "Kubernetes service-account token")
             return try await exchange(["role": .string(role), "jwt": .string(jwt)], sensitive: [jwt], headers: [])
         case .aws:
             return try await awsLogin()
@@ -123,17 +123,27 @@ struct Authenticator: Sendable {
     /// Where a token comes from, in precedence order: VAULT_TOKEN, BAO_TOKEN, token_file, ~/.vault-token.
     func tokenFromSources() throws(VaultError) -> (String, String)? {
         for name in ["VAULT_TOKEN", "BAO_TOKEN"] {
-            if let v = environment[name]?.trimmingCharacters, !v.isEmpty { return (v, name) }
+            if let v = environment[name]?.trimmingWhitespace, !v.isEmpty { return (String(v), name) }
         }
-        if let file = settings.tokenFile { return (try FileReader.credential(file, what: "Vault token"), file) }
+        if let file = settings.tokenFile { return (try Self.credential(file, what: "Vault token"), file) }
         if let home = environment["HOME"], !home.isEmpty {
             let file = (home.hasSuffix("/") ? String(home.dropLast()) : home) + "/.vault-token"
-            if FileReader.isReadable(file) { return (try FileReader.credential(file, what: "Vault token"), "~/.vault-token") }
+            if FileBytes.isReadable(file) { return (try Self.credential(file, what: "Vault token"), "~/.vault-token") }
         }
         return nil
     }
 
     var tokenSourceName: String? {
         (try? tokenFromSources())?.1
+    }
+
+    /// A credential file's content, trimmed of surrounding whitespace (SPEC §2); an error naming
+    /// the file (never its content) when it cannot be read or is empty.
+    static func credential(_ path: String, what: String) throws(VaultError) -> String {
+        guard let text = FileBytes.readCredential(path) else {
+            throw VaultError(.config, "cannot read the \(what) file \(path): \(FileBytes.lastErrorDescription())")
+        }
+        guard !text.isEmpty else { throw VaultError(.config, "the \(what) file \(path) is empty") }
+        return text
     }
 }

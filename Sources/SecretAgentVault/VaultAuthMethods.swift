@@ -1,32 +1,12 @@
 import SecretAgentCore
 import SecretTemplate
 
-/// A signed `sts:GetCallerIdentity` request for Vault's aws auth method (IAM type).
-public struct VaultAWSSignedRequest: Sendable {
-    /// Normally "POST".
-    public var method: String
-    /// The full STS URL, such as `https://sts.us-east-1.amazonaws.com/`.
-    public var url: String
-    /// Every signed header (Authorization, X-Amz-Date, X-Amz-Security-Token, Content-Type, Host,
-    /// and `X-Vault-AWS-IAM-Server-ID` when a server id is set).
-    public var headers: [(String, String)]
-    /// The form body, normally `Action=GetCallerIdentity&Version=2011-06-15`.
-    public var body: [UInt8]
-
-    public init(method: String, url: String, headers: [(String, String)], body: [UInt8]) {
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
-    }
-}
-
 /// Signs the STS request that Vault's aws auth method verifies. The AWS module provides one
 /// (SigV4 with the AWS credential chain); tests pass a fake.
 public protocol VaultAWSLoginSigner: Sendable {
     /// A SigV4-signed `GetCallerIdentity` request; when `serverID` is set, the
     /// `X-Vault-AWS-IAM-Server-ID` header must be among the signed headers.
-    func signedGetCallerIdentity(serverID: String?) async throws -> VaultAWSSignedRequest
+    func signedGetCallerIdentity(serverID: String?) async throws -> SignedRequest
 }
 
 /// The secret_id unwrapped from a response-wrapping token, kept in memory: a wrapping token can be
@@ -81,7 +61,7 @@ extension Authenticator {
         guard let signer = awsSigner else {
             throw VaultError(.config, "vault.auth.method aws needs AWS credentials, but no AWS signer is available")
         }
-        let signed: VaultAWSSignedRequest
+        let signed: SignedRequest
         do {
             signed = try await signer.signedGetCallerIdentity(serverID: settings.awsServerID)
         } catch let failure as any AgentFailure {
@@ -103,31 +83,6 @@ extension Authenticator {
         if let role = settings.role { body["role"] = .string(role) }
         let authorization = signed.headers.filter { $0.0.lowercased() == "authorization" || $0.0.lowercased() == "x-amz-security-token" }.map(\.1)
         return try await exchange(body, sensitive: authorization, headers: [])
-    }
-}
-
-/// Standard base64 (RFC 4648) with padding.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let n = UInt32(bytes[i]) << 16
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
-        } else if rest == 2 {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

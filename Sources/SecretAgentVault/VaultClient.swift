@@ -1,6 +1,6 @@
-import Metrics
 import AsyncHTTPClient
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -32,9 +32,12 @@ final class VaultClient: Sendable {
     private let http: HTTPClient
     private let tls: TLSConfiguration?
     let logger: Logger
+    /// Where API calls are counted (`MetricName.apiCalls`); nil for the bootstrapped factory. For tests.
+    private let metrics: (any MetricsFactory)?
 
-    init(options: VaultOptions, http: HTTPClient, logger: Logger) throws(VaultError) {
+    init(options: VaultOptions, http: HTTPClient, logger: Logger, metrics: (any MetricsFactory)? = nil) throws(VaultError) {
         self.options = options
+        self.metrics = metrics
         self.address = options.address
         self.namespace = options.namespace
         self.http = http
@@ -42,7 +45,7 @@ final class VaultClient: Sendable {
         if options.address.hasPrefix("https://") && (options.caCert != nil || options.skipVerify) {
             var tls = TLSConfiguration.makeClientConfiguration()
             if let ca = options.caCert {
-                guard FileReader.isReadable(ca) else {
+                guard FileBytes.isReadable(ca) else {
                     throw VaultError(.config, "Vault CA certificate \(ca) (vault.ca_cert or VAULT_CACERT) cannot be read")
                 }
                 tls.trustRoots = .file(ca)
@@ -80,14 +83,14 @@ final class VaultClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: JSON.serialize(body)))
         }
-        Counter(label: "secret_agent_api_calls_total", dimensions: [("backend", "vault"), ("operation", Self.operation(method, path))])
-            .increment()
+        let operation = Self.operation(method, path)
         var attempt = 0
         var followedRedirect = false
         while true {
             let started = ContinuousClock.now
             do {
-                let response = try await http.execute(request, timeout: .nanoseconds(Int64(options.timeout.nanoseconds)), logger: nil)
+                APICalls.count(backend: "vault", operation: operation, factory: metrics)  // each attempt and redirect is a request
+                let response = try await http.execute(request, timeout: .nanoseconds(options.timeout.nanoseconds), logger: nil)
                 if (300..<400).contains(Int(response.status.code)) {
                     let status = Int(response.status.code)
                     logger.trace("vault \(method.rawValue) \(path) → \(status) in \(ContinuousClock.now - started)")
@@ -106,7 +109,7 @@ final class VaultClient: Sendable {
                     if attempt < options.maxRetries {
                         attempt += 1
                         logger.debug("vault \(method.rawValue) \(path) answered \(status) with a body that is not JSON; retry \(attempt) of \(options.maxRetries)")
-                        await Backoff.sleep(attempt: attempt)
+                        await Self.pause(attempt: attempt)
                         continue
                     }
                     throw VaultError(.unavailable, "Vault at \(address) answered \(path) with a body that is not JSON (a proxy in the way, or a cut-off answer)")
@@ -116,7 +119,7 @@ final class VaultClient: Sendable {
                 if Self.isRetryable(result.status) && attempt < options.maxRetries {
                     attempt += 1
                     logger.debug("vault \(method.rawValue) \(path) answered \(result.status); retry \(attempt) of \(options.maxRetries)")
-                    await Backoff.sleep(attempt: attempt)
+                    await Self.pause(attempt: attempt)
                     continue
                 }
                 return result
@@ -131,12 +134,17 @@ final class VaultClient: Sendable {
                 if attempt < options.maxRetries {
                     attempt += 1
                     logger.debug("vault \(method.rawValue) \(path) failed (\(reason)); retry \(attempt) of \(options.maxRetries)")
-                    await Backoff.sleep(attempt: attempt)
+                    await Self.pause(attempt: attempt)
                     continue
                 }
                 throw VaultError(.unavailable, "cannot reach Vault at \(address) (\(path)): \(reason); check vault.address / VAULT_ADDR and that the server is up")
             }
         }
+    }
+
+    /// Waits before retry `attempt`: full jitter up to 100 ms, 200 ms, 400 ms … 2 s.
+    static func pause(attempt: Int) async {
+        try? await Task.sleep(for: Backoff.delay(attempt: attempt, base: .milliseconds(100), cap: .seconds(2)))
     }
 
     static func isRetryable(_ status: Int) -> Bool {
@@ -166,24 +174,4 @@ final class VaultClient: Sendable {
         }
         return out
     }
-}
-
-/// Exponential backoff with full jitter: 100 ms, 200 ms, 400 ms … capped at 2 s.
-enum Backoff {
-    static func delay(attempt: Int, base: Duration = .milliseconds(100), cap: Duration = .seconds(2)) -> Duration {
-        let exp = min(cap, base * (1 << min(attempt - 1, 20)))
-        return exp * Double.random(in: 0.5...1.0)
-    }
-
-    static func sleep(attempt: Int) async {
-        try? await Task.sleep(for: delay(attempt: attempt))
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-
-    var seconds: Double { Double(nanoseconds) / 1e9 }
 }

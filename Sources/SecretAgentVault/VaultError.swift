@@ -6,26 +6,52 @@ import SecretAgentCore
 /// contain a token, a secret_id, a JWT or a secret value: text that comes from the server passes
 /// through `Redactor` first.
 public struct VaultError: AgentFailure, Equatable {
-    /// What went wrong, for callers that branch on it.
-    public enum Kind: String, Sendable {
-        /// 403: the token's policies do not allow the request, or login was refused.
-        case permissionDenied
-        /// Login failed for another reason (bad credentials file, wrong role).
-        case authentication
-        /// The server is sealed (503).
-        case sealed
-        /// Connection refused, timeout, 5xx, 429.
-        case unavailable
-        /// The server's certificate was not accepted (wrong or missing CA): not retried.
-        case tls
-        /// `X-Vault-Namespace` names a namespace the server does not have.
-        case unknownNamespace
-        /// A bad reference for the path it names (a version pin on KV v1, parameters on a KV path).
-        case data
-        /// The configuration cannot work (no address, no credentials).
-        case config
-        /// Any other refusal by the server (400).
-        case request
+    /// What went wrong, for callers that branch on it: compare with `==`. A struct, so that new
+    /// kinds break no caller.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Code: String, Hashable, Sendable {
+            case permissionDenied, authentication, sealed, unavailable, tls, unknownNamespace, data, config, request
+        }
+
+        private let code: Code
+
+        private init(_ code: Code) {
+            self.code = code
+        }
+
+        /// 403: the token's policies do not allow the request, or login was refused. Exit 77.
+        public static let permissionDenied = Kind(.permissionDenied)
+        /// Login failed for another reason (bad credentials file, wrong role). Exit 77.
+        public static let authentication = Kind(.authentication)
+        /// The server is sealed (503). Exit 69, transient.
+        public static let sealed = Kind(.sealed)
+        /// Connection refused, timeout, 5xx, 429. Exit 69, transient.
+        public static let unavailable = Kind(.unavailable)
+        /// The server's certificate was not accepted (wrong or missing CA): exit 69, not retried.
+        public static let tls = Kind(.tls)
+        /// `X-Vault-Namespace` names a namespace the server does not have. Exit 78.
+        public static let unknownNamespace = Kind(.unknownNamespace)
+        /// A bad reference for the path it names (a version pin on KV v1, parameters on a KV path). Exit 65.
+        public static let data = Kind(.data)
+        /// The configuration cannot work (no address, no credentials). Exit 78.
+        public static let config = Kind(.config)
+        /// Any other refusal by the server (400). Exit 65.
+        public static let request = Kind(.request)
+
+        /// The exit status this kind maps to.
+        public var exitCode: ExitCode {
+            switch code {
+            case .permissionDenied, .authentication: .noPermission
+            case .sealed, .unavailable, .tls: .unavailable
+            case .unknownNamespace, .config: .config
+            case .data, .request: .dataError
+            }
+        }
+
+        /// True for the kinds worth retrying: sealed, unavailable.
+        public var isTransient: Bool { code == .sealed || code == .unavailable }
+
+        public var description: String { code.rawValue }
     }
 
     public let kind: Kind
@@ -37,19 +63,8 @@ public struct VaultError: AgentFailure, Equatable {
     }
 
     public var description: String { message }
-
-    public var exitCode: ExitCode {
-        switch kind {
-        case .permissionDenied, .authentication: return .noPermission
-        case .sealed, .unavailable, .tls: return .unavailable
-        case .unknownNamespace, .config: return .config
-        case .data, .request: return .dataError
-        }
-    }
-
-    public var isTransient: Bool {
-        kind == .sealed || kind == .unavailable
-    }
+    public var exitCode: ExitCode { kind.exitCode }
+    public var isTransient: Bool { kind.isTransient }
 }
 
 /// Removes known credentials from text that came from elsewhere (a server's error message),

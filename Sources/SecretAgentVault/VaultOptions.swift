@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SecretAgentCore
 import SecretTemplate
 
@@ -52,50 +47,6 @@ struct VaultOptions: Sendable {
         } else {
             self.maxRetries = 2
         }
-    }
-}
-
-/// Small file reads without Foundation.
-enum FileReader {
-    static func isReadable(_ path: String) -> Bool {
-        access(path, R_OK) == 0
-    }
-
-    /// The file's bytes, or nil when it cannot be read (the reason in `errno`).
-    static func contents(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while out.count < limit {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            out.append(contentsOf: buffer[0..<n])
-        }
-        return out
-    }
-
-    /// A credential file's content, trimmed of surrounding whitespace (SPEC §2).
-    static func credential(_ path: String, what: String) throws(VaultError) -> String {
-        guard let bytes = contents(path) else {
-            let reason = String(cString: strerror(errno))
-            throw VaultError(.config, "cannot read the \(what) file \(path): \(reason)")
-        }
-        let text = String(decoding: bytes, as: UTF8.self)
-        let trimmed = text.trimmingCharacters
-        guard !trimmed.isEmpty else { throw VaultError(.config, "the \(what) file \(path) is empty") }
-        return trimmed
-    }
-}
-
-extension String {
-    var trimmingCharacters: String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s = s.dropFirst() }
-        while s.last?.isWhitespace == true { s = s.dropLast() }
-        return String(s)
     }
 }
 

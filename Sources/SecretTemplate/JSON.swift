@@ -4,7 +4,7 @@
 /// keys, compactly. Errors never quote the input (it may be a secret).
 public enum JSON {
     /// Parses a JSON document into a `Value`.
-    public static func parse(_ text: String) throws(TemplateError) -> Value {
+    public static func parse(_ text: String) throws(JSONError) -> Value {
         var parser = Parser(bytes: Array(text.utf8))
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -81,15 +81,15 @@ public enum JSON {
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
-        func error(_ what: String) -> TemplateError {
-            TemplateError(.data, "invalid JSON at byte \(index + 1): \(what)")
+        func error(_ what: String) -> JSONError {
+            JSONError(offset: index + 1, reason: what)
         }
 
         mutating func skipWhitespace() {
             while index < bytes.count, JSON.isWhitespace(bytes[index]) { index += 1 }
         }
 
-        mutating func parseValue(depth: Int) throws(TemplateError) -> Value {
+        mutating func parseValue(depth: Int) throws(JSONError) -> Value {
             guard depth < 512 else { throw error("nested too deeply") }
             guard index < bytes.count else { throw error("unexpected end") }
             switch bytes[index] {
@@ -103,7 +103,7 @@ public enum JSON {
             }
         }
 
-        mutating func literal(_ word: String) throws(TemplateError) {
+        mutating func literal(_ word: String) throws(JSONError) {
             let w = Array(word.utf8)
             guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else {
                 throw error("unexpected character")
@@ -111,7 +111,7 @@ public enum JSON {
             index += w.count
         }
 
-        mutating func parseNumber() throws(TemplateError) -> Value {
+        mutating func parseNumber() throws(JSONError) -> Value {
             let start = index
             if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
             let digitsStart = index
@@ -134,7 +134,7 @@ public enum JSON {
             return .number(String(decoding: bytes[start..<index], as: UTF8.self))
         }
 
-        mutating func parseString() throws(TemplateError) -> String {
+        mutating func parseString() throws(JSONError) -> String {
             index += 1  // opening quote
             var out: [UInt8] = []
             while true {
@@ -182,7 +182,7 @@ public enum JSON {
             }
         }
 
-        mutating func hex4() throws(TemplateError) -> UInt32 {
+        mutating func hex4() throws(JSONError) -> UInt32 {
             guard index + 4 <= bytes.count,
                   let v = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
                 throw error("bad \\u escape")
@@ -191,7 +191,7 @@ public enum JSON {
             return v
         }
 
-        mutating func parseArray(depth: Int) throws(TemplateError) -> Value {
+        mutating func parseArray(depth: Int) throws(JSONError) -> Value {
             index += 1
             var items: [Value] = []
             skipWhitespace()
@@ -207,7 +207,7 @@ public enum JSON {
             }
         }
 
-        mutating func parseObject(depth: Int) throws(TemplateError) -> Value {
+        mutating func parseObject(depth: Int) throws(JSONError) -> Value {
             index += 1
             var map: [String: Value] = [:]
             skipWhitespace()

@@ -48,27 +48,6 @@ public enum Locator: Hashable, Sendable {
         }
     }
 
-    /// The region of a full ARN (`arn:aws:ssm:eu-west-1:…`), which the request must be signed for.
-    public var arnRegion: String? {
-        let id: String
-        switch self {
-        case .ssm(let name, _): id = name
-        case .secretsManager(let name, _, _): id = name
-        default: return nil
-        }
-        guard id.hasPrefix("arn:") else { return nil }
-        let parts = id.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count > 3, !parts[3].isEmpty else { return nil }
-        return String(parts[3])
-    }
-
-    /// True for a name that can be an AWS region (`eu-west-1`): lowercase letters, digits and
-    /// `-`, not empty. The region becomes part of the endpoint's host name, so nothing else is
-    /// accepted (`evil.example/` would send a signed request to another host).
-    public static func isRegionName<S: StringProtocol>(_ text: S) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D }
-    }
-
     /// A canonical text form, for logs and messages (it names the secret, never its value).
     public var text: String {
         switch self {
@@ -176,9 +155,6 @@ extension Reference {
                 throw TemplateError(.badReference, "unknown scheme '\(schemeText):' in reference '\(written)'; use ssm:, ssm-path:, sm:, vault:, file:, env: or an AWS ARN")
             }
             locator = try parseLocator(scheme: scheme, rest: rest, baseDirectory: baseDirectory, in: written)
-        }
-        if let region = locator.arnRegion, !Locator.isRegionName(region) {
-            throw TemplateError(.badReference, "the region in the ARN of reference '\(written)' is not a region name (lowercase letters, digits and '-', such as eu-west-1)")
         }
         return Reference(locator: locator, selector: selector, text: written)
     }
@@ -301,6 +277,9 @@ extension Reference {
         return .ssm(name: name, selector: selector)
     }
 
+    /// Recognises an ARN reference and keeps the ARN as the locator's name: an SSM parameter or a
+    /// Secrets Manager secret, by the ARN's service. What the ARN's region means (and whether it
+    /// is a region name) is the AWS module's business (`ARN` there).
     private static func parseARN(text: String, in written: String) throws(TemplateError) -> Locator {
         // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
         let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)

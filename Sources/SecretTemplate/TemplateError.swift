@@ -1,17 +1,31 @@
 /// The one error type of the template module: bad references, template syntax, missing values.
 ///
 /// Messages name the template, line and column and the reference, never a value.
-/// Every case maps to exit status 65 (data error) at the command line.
+/// Every kind maps to exit status 65 (data error) at the command line (the core module adds the
+/// mapping: this module cannot see it).
 public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+    /// What went wrong. Compare with `==`; a struct, so that new kinds break no caller.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Code: String, Hashable, Sendable {
+            case badReference, syntax, missing, data
+        }
+
+        private let code: Code
+
+        private init(_ code: Code) {
+            self.code = code
+        }
+
         /// A reference that does not parse, or an unknown scheme.
-        case badReference
+        public static let badReference = Kind(.badReference)
         /// Template syntax: unclosed section, bad tag, unknown filter.
-        case syntax
+        public static let syntax = Kind(.syntax)
         /// A reference, field or key that resolved to nothing, with no `default` or `{{^…}}`.
-        case missing
+        public static let missing = Kind(.missing)
         /// A value of the wrong shape: `#field` on a non-JSON value, bad base64, a partial that cannot be read.
-        case data
+        public static let data = Kind(.data)
+
+        public var description: String { code.rawValue }
     }
 
     public let kind: Kind

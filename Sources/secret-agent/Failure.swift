@@ -1,7 +1,6 @@
 import ArgumentParser
 import Logging
 import SecretAgentCore
-import SecretAgentProcess
 
 /// Runs a command's body and maps the result to the process's exit status: 0 returns, any other
 /// status is thrown as `ExitCode` (so `main` exits with it); a failure prints its message on
@@ -13,14 +12,11 @@ func exiting(_ body: () async throws -> Int32) async throws {
     } catch let failure as any AgentFailure {
         Terminal.error(failure.description)
         status = failure.exitCode.rawValue
-    } catch let error as ProcessError {  // MERGE: conforms to AgentFailure once the error shapes land
-        Terminal.error(error.message)
-        status = error.exitCode
-    } catch let code as ArgumentParser.ExitCode {
-        status = code.rawValue
+    } catch let error as ArgumentParser.ExitCode {
+        status = error.rawValue
     } catch {
         Terminal.error("\(error)")
-        status = 70
+        status = SecretAgentCore.ExitCode.software.rawValue
     }
     if status != 0 { throw ArgumentParser.ExitCode(status) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Runs the built `secret-agent` binary (and finds `test-child`) for end-to-end tests.
@@ -69,9 +70,8 @@ enum Agent {
 }
 
 /// Reads a pipe in the background so a chatty process never blocks on a full pipe.
-final class Collector: @unchecked Sendable {
-    private var data = Data()
-    private let lock = NSLock()
+final class Collector: Sendable {
+    private let data = Mutex(Data())
     private let done = DispatchSemaphore(value: 0)
 
     init(_ pipe: Pipe) {
@@ -80,9 +80,7 @@ final class Collector: @unchecked Sendable {
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
-                self.lock.lock()
-                self.data.append(chunk)
-                self.lock.unlock()
+                self.data.withLock { $0.append(chunk) }
             }
             self.done.signal()
         }
@@ -90,9 +88,7 @@ final class Collector: @unchecked Sendable {
 
     func text(wait: Bool = true) -> String {
         if wait { _ = done.wait(timeout: .now() + 10) }
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: data.withLock { $0 }, as: UTF8.self)
     }
 }
 
@@ -112,7 +108,7 @@ struct Scratch {
     func write(_ name: String, _ text: String) -> String {
         let p = file(name)
         try! FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
         return p
     }
 

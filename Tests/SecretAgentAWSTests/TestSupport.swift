@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SecretAgentCore
 import SecretTemplate
+import Synchronization
 import Testing
 @testable import SecretAgentAWS
 
@@ -103,13 +104,12 @@ extension Optional where Wrapped == FetchOutcome {
 }
 
 /// A log handler that keeps every line, metadata included, for hygiene checks.
-final class LogCapture: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [String] = []
+final class LogCapture: Sendable {
+    private let storage = Mutex<[String]>([])
 
-    var lines: [String] { lock.lock(); defer { lock.unlock() }; return storage }
+    var lines: [String] { storage.withLock { $0 } }
 
-    func append(_ line: String) { lock.lock(); storage.append(line); lock.unlock() }
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
 
     func logger(level: Logger.Level = .trace) -> Logger {
         var logger = Logger(label: "capture") { _ in Handler(capture: self) }

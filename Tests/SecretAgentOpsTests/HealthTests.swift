@@ -1,5 +1,5 @@
+import SecretAgentCore
 import SecretAgentOps
-import SecretAgentRuntime
 import Testing
 
 @Suite("/healthz verdicts")

@@ -1,6 +1,6 @@
 import Logging
+import SecretAgentCore
 import SecretAgentOps
-import SecretAgentRuntime
 import Synchronization
 import Testing
 

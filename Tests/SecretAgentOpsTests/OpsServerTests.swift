@@ -2,8 +2,8 @@
 import Glibc
 #endif
 import Logging
+import SecretAgentCore
 import SecretAgentOps
-import SecretAgentRuntime
 import Testing
 
 /// The agent's state as the test drives it.

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SecretAgentCore
 import SecretAgentOps
-import SecretAgentRuntime
 import Testing
 
 /// A Unix datagram socket the test opens, standing in for systemd's notification socket.

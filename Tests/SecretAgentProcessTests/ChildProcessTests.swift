@@ -73,22 +73,22 @@ struct ChildProcessTests {
         let notFound = await #expect(throws: ProcessError.self) {
             try await ChildProcess.spawn(command: ["no-such-command-sa"], environment: environment)
         }
-        #expect(notFound?.exitCode == 127)
+        #expect(notFound?.exitCode.rawValue == 127)
         // With a slash there is no lookup: execve fails in the child and reports ENOENT.
         let absent = await #expect(throws: ProcessError.self) {
             try await ChildProcess.spawn(command: [scratch.file("absent")], environment: environment)
         }
-        #expect(absent?.exitCode == 127)
+        #expect(absent?.exitCode.rawValue == 127)
         writeText(scratch.file("plain"), "not a program", mode: 0o644)
         let denied = await #expect(throws: ProcessError.self) {
             try await ChildProcess.spawn(command: [scratch.file("plain")], environment: environment)
         }
-        #expect(denied?.exitCode == 126)
+        #expect(denied?.exitCode.rawValue == 126)
         writeText(scratch.file("noformat"), "\u{7f}XYZ garbage", mode: 0o755)
         let format = await #expect(throws: ProcessError.self) {
             try await ChildProcess.spawn(command: [scratch.file("noformat")], environment: environment)
         }
-        #expect(format?.exitCode == 126)
+        #expect(format?.exitCode.rawValue == 126)
     }
 
     @Test("the program is found on the child's PATH")
@@ -105,7 +105,7 @@ struct ChildProcessTests {
         let error = #expect(throws: ProcessError.self) {
             try ChildProcess.execInPlace(command: ["no-such-command-sa"], environment: environment)
         }
-        #expect(error?.exitCode == 127)
+        #expect(error?.exitCode.rawValue == 127)
     }
 
     @Test("many children at once: each status goes to its own waiter")

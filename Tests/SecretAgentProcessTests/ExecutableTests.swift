@@ -1,3 +1,4 @@
+import SecretAgentCore
 import Testing
 @testable import SecretAgentProcess
 #if canImport(Glibc)
@@ -31,20 +32,20 @@ struct ExecutableTests {
         defer { scratch.cleanup() }
         writeText(scratch.file("data"), "x", mode: 0o644)
         let missing = #expect(throws: ProcessError.self) { try resolveExecutable("no-such-tool-xyz", searchPath: scratch.path) }
-        #expect(missing?.exitCode == 127)
+        #expect(missing?.exitCode.rawValue == 127)
         #expect(missing?.description == "no-such-tool-xyz: command not found")
         // 0644: no x bit at all, so even root gets EACCES.
         let denied = #expect(throws: ProcessError.self) { try resolveExecutable("data", searchPath: scratch.path) }
-        #expect(denied?.exitCode == 126)
+        #expect(denied?.exitCode.rawValue == 126)
         let empty = #expect(throws: ProcessError.self) { try resolveExecutable("", searchPath: nil) }
-        #expect(empty?.exitCode == 64)
+        #expect(empty?.exitCode.rawValue == 64)
     }
 
     @Test("environment block: sorted NAME=value; bad names and NUL bytes refused without the value")
     func environment() throws {
         #expect(try environmentBlock(["B": "2", "A": "x=y", "EMPTY": ""]) == ["A=x=y", "B=2", "EMPTY="])
         let nul = #expect(throws: ProcessError.self) { try environmentBlock(["TOKEN": "fake\u{0}secret"]) }
-        #expect(nul?.exitCode == 65)
+        #expect(nul?.exitCode.rawValue == 65)
         #expect(nul?.description.contains("TOKEN") == true)
         #expect(nul?.description.contains("fake") == false)
         #expect(throws: ProcessError.self) { try environmentBlock(["A=B": "v"]) }
@@ -59,9 +60,25 @@ struct ExecutableTests {
 
     @Test("spawn errors map to 127/126 and keep the value out of the message")
     func spawnErrors() {
-        #expect(ProcessError.spawn("app", errno: ENOENT).exitCode == 127)
-        #expect(ProcessError.spawn("app", errno: EACCES).exitCode == 126)
-        #expect(ProcessError.spawn("app", errno: ENOEXEC).exitCode == 126)
+        #expect(ProcessError.spawn("app", errno: ENOENT).exitCode.rawValue == 127)
+        #expect(ProcessError.spawn("app", errno: EACCES).exitCode.rawValue == 126)
+        #expect(ProcessError.spawn("app", errno: ENOEXEC).exitCode.rawValue == 126)
         #expect(ProcessError.spawn("app", errno: E2BIG).kind == .spawnFailed(E2BIG))
+        #expect(ProcessError.spawn("app", errno: E2BIG).kind != .spawnFailed(ENOMEM))
+    }
+
+    /// ProcessError is an `AgentFailure` like every module's error (the command line no longer
+    /// special-cases it), with its own statuses: 127, 126, 65, 64 and 1.
+    @Test func processErrorsAreAgentFailures() {
+        let cases: [(ProcessError.Kind, ExitCode)] = [
+            (.notFound, .notFound), (.notExecutable, .notExecutable), (.spawnFailed(EIO), .notExecutable),
+            (.invalidEnvironment, .dataError), (.emptyCommand, .usage), (.supervisionEnded, .failure), (.alreadyRunning, .failure),
+        ]
+        for (kind, code) in cases {
+            let failure: any AgentFailure = ProcessError(kind, "app: message")
+            #expect(failure.exitCode == code)
+            #expect(!failure.isTransient)
+            #expect(failure.description == "app: message")
+        }
     }
 }

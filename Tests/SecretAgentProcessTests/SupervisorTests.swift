@@ -136,7 +136,7 @@ struct SupervisorTests {
         let missing = await #expect(throws: ProcessError.self) {
             try await supervisor.start(command: ["no-such-command-sa"], environment: environment)
         }
-        #expect(missing?.exitCode == 127)
+        #expect(missing?.exitCode.rawValue == 127)
         try await supervisor.start(command: [try TestChild.require(), "--log", log], environment: environment)
         try await waitForLine(in: log) { $0.hasPrefix("start ") }  // its handlers are in place
         let twice = await #expect(throws: ProcessError.self) {

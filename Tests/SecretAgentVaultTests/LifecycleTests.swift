@@ -1,13 +1,13 @@
 import Foundation
 import SecretAgentCore
 import SecretTemplate
+import Synchronization
 import Testing
 @testable import SecretAgentVault
 
 /// Collects what a backend yields on `replacements`, with when.
-final class ReplacementLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [(Locator, ContinuousClock.Instant)] = []
+final class ReplacementLog: Sendable {
+    private let items = Mutex<[(Locator, ContinuousClock.Instant)]>([])
 
     init(_ vault: VaultBackend) {
         let stream = vault.replacements
@@ -17,15 +17,11 @@ final class ReplacementLog: @unchecked Sendable {
     }
 
     private func add(_ locator: Locator) {
-        lock.lock()
-        items.append((locator, .now))
-        lock.unlock()
+        items.withLock { $0.append((locator, .now)) }
     }
 
     var all: [(Locator, ContinuousClock.Instant)] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
+        items.withLock { $0 }
     }
 
     /// Waits until `count` replacements arrived or `timeout` passed.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SecretAgentCore
 import SecretTemplate
+import Synchronization
 import Testing
 @testable import SecretAgentVault
 
@@ -156,12 +157,11 @@ struct RedirectTests {
 }
 
 /// A value the test sets after a server's responder was made (its port).
-final class Shared<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
+final class Shared<T: Sendable>: Sendable {
+    private let stored: Mutex<T>
+    init(_ value: T) { stored = Mutex(value) }
     var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SecretAgentCore
 import SecretTemplate
+import Synchronization
 import Testing
 @testable import SecretAgentVault
 
@@ -52,12 +53,12 @@ struct RequestShapeTests {
     }
 
     struct FakeSigner: VaultAWSLoginSigner {
-        func signedGetCallerIdentity(serverID: String?) async throws -> VaultAWSSignedRequest {
+        func signedGetCallerIdentity(serverID: String?) async throws -> SignedRequest {
             var headers = [("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc123"),
                            ("X-Amz-Date", "20260101T000000Z"),
                            ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")]
             if let serverID { headers.append(("X-Vault-AWS-IAM-Server-ID", serverID)) }
-            return VaultAWSSignedRequest(method: "POST", url: "https://sts.us-east-1.amazonaws.com/", headers: headers,
+            return SignedRequest(method: "POST", url: "https://sts.us-east-1.amazonaws.com/", headers: headers,
                                          body: Array("Action=GetCallerIdentity&Version=2011-06-15".utf8))
         }
     }
@@ -180,13 +181,12 @@ struct RequestShapeTests {
     }
 }
 
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
+final class Counter: Sendable {
+    private let n = Mutex(0)
     func next() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        n += 1
-        return n
+        n.withLock { n in
+            n += 1
+            return n
+        }
     }
 }

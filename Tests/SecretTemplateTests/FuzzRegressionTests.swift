@@ -39,7 +39,7 @@ struct FuzzRegressionTests {
     @Test("JSON nested 100,000 deep is refused (depth limit), not a stack overflow")
     func deepJSON() {
         for text in [String(repeating: "[", count: 100_000), Self.nested(100_000, open: "{\"a\":", close: "}", inner: "1")] {
-            #expect(throws: TemplateError.self) { try JSON.parse(text) }
+            #expect(throws: JSONError.self) { try JSON.parse(text) }
             #expect(Value.string(text).structured == .string(text), "a value that is not JSON stays a string")
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A tiny loopback HTTP server that records requests and answers with a closure: for the
 /// request shape of auth methods that cannot run here, retries and error statuses.
@@ -25,8 +26,7 @@ final class FakeVault: @unchecked Sendable {
     /// An answer with extra headers (`Location` for a redirect).
     typealias HeaderResponder = @Sendable (Request) -> (Int, String, [(String, String)])
 
-    private let lock = NSLock()
-    private var recorded: [Request] = []
+    private let recorded = Mutex<[Request]>([])
     private var channel: (any Channel)?
     let respond: HeaderResponder
 
@@ -60,15 +60,11 @@ final class FakeVault: @unchecked Sendable {
     var port: Int { channel!.localAddress!.port! }
 
     var requests: [Request] {
-        lock.lock()
-        defer { lock.unlock() }
-        return recorded
+        recorded.withLock { $0 }
     }
 
     func record(_ request: Request) {
-        lock.lock()
-        recorded.append(request)
-        lock.unlock()
+        recorded.withLock { $0.append(request) }
     }
 
     func stop() async {

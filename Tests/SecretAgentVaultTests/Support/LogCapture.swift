@@ -1,10 +1,10 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Collects every log line (message and metadata) of a logger, for assertions.
-final class LogCapture: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [(Logger.Level, String)] = []
+final class LogCapture: Sendable {
+    private let lines = Mutex<[(Logger.Level, String)]>([])
 
     /// A logger at `level` that writes here (and to stderr with `echo`, when debugging a test).
     func logger(level: Logger.Level = .trace, echo: Bool = ProcessInfo.processInfo.environment["VAULT_TEST_ECHO_LOGS"] == "1") -> Logger {
@@ -14,15 +14,11 @@ final class LogCapture: @unchecked Sendable {
     }
 
     func append(_ level: Logger.Level, _ line: String) {
-        lock.lock()
-        lines.append((level, line))
-        lock.unlock()
+        lines.withLock { $0.append((level, line)) }
     }
 
     var all: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return lines.map { "[\($0.0)] \($0.1)" }
+        lines.withLock { $0 }.map { "[\($0.0)] \($0.1)" }
     }
 
     var text: String { all.joined(separator: "\n") }

@@ -1,0 +1,10 @@
+extension StringProtocol {
+    /// The text without leading and trailing whitespace (`Character.isWhitespace`: spaces, tabs,
+    /// line breaks).
+    public var trimmingWhitespace: SubSequence {
+        var s = self[...]
+        while s.first?.isWhitespace == true { s = s.dropFirst() }
+        while s.last?.isWhitespace == true { s = s.dropLast() }
+        return s
+    }
+}
