@@ -6,17 +6,7 @@ extension SSMProvider {
     /// give every parameter's `Version` (and a path's names and versions) without calling KMS;
     /// only what changed is fetched again, decrypted.
     func changes(since known: [Locator: FetchOutcome]) async throws -> [Locator: FetchOutcome] {
-        var byRegion: [String: [Locator]] = [:]
-        var paths: [Locator] = []
-        for locator in known.keys {
-            switch locator {
-            case .ssm: byRegion[try await context.region(for: locator), default: []].append(locator)
-            case .ssmPath: paths.append(locator)
-            default: continue
-            }
-        }
-        let batches = byRegion.flatMap { region, group in Self.batches(group).map { (region, $0) } }
-        let pathRegion = paths.isEmpty ? "" : try await context.regions.region()
+        let (batches, paths, pathRegion) = try await grouped(Set(known.keys))
         let changed: [Locator] = try await withThrowingTaskGroup(of: [Locator].self) { group in
             for (region, batch) in batches {
                 group.addTask {

@@ -21,10 +21,12 @@ final class SSMProvider: SecretProvider {
         try ARN.validate(locators)
     }
 
-    func fetch(_ locators: [Locator]) async throws -> [Locator: FetchOutcome] {
+    /// How both the fetch and the poll call SSM: parameters in batches of ten per region, paths
+    /// (GetParametersByPath) in the default region.
+    func grouped(_ locators: Set<Locator>) async throws -> (batches: [(String, [Locator])], paths: [Locator], pathRegion: String) {
         var byRegion: [String: [Locator]] = [:]
         var paths: [Locator] = []
-        for locator in Set(locators) {
+        for locator in locators {
             switch locator {
             case .ssm: byRegion[try await context.region(for: locator), default: []].append(locator)
             case .ssmPath: paths.append(locator)
@@ -33,6 +35,11 @@ final class SSMProvider: SecretProvider {
         }
         let batches = byRegion.flatMap { region, group in Self.batches(group).map { (region, $0) } }
         let pathRegion = paths.isEmpty ? "" : try await context.regions.region()
+        return (batches, paths, pathRegion)
+    }
+
+    func fetch(_ locators: [Locator]) async throws -> [Locator: FetchOutcome] {
+        let (batches, paths, pathRegion) = try await grouped(Set(locators))
         return try await withThrowingTaskGroup(of: [(Locator, FetchOutcome)].self) { group in
             for (region, batch) in batches {
                 group.addTask { try await self.getParameters(batch, region: region) }

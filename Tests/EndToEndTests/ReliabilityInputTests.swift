@@ -141,6 +141,24 @@ struct ReliabilityInputTests {
     // `lines[max(0, line - 3)..<min(lines.count, line)]` an inverted range: the agent traps
     // (SIGILL, exit 132) instead of exiting 78 — and a SIGHUP reload of such a file kills a
     // running agent instead of refusing the file.
+    @Test("--poll 10ms is refused with the same message and status as poll: 10ms in the file, for every command that polls")
+    func pollFlagLikeFile() throws {
+        let s = scratch()
+        defer { s.remove() }
+        s.write("fast.yaml", "poll: 10ms\noutput_dir: \(s.path)/out\ntemplates:\n  - contents: x\n    destination: a\n")
+        s.write("slow.yaml", "output_dir: \(s.path)/out\ntemplates:\n  - contents: x\n    destination: a\n")
+        let file = try Agent.run(["run", "--config", s.file("fast.yaml")], environment: Agent.cleanEnvironment())
+        #expect(file.status == 78, "\(file.stderr)")
+        #expect(file.stderr.contains("poll must be at least 100ms (got 10ms)"), "\(file.stderr)")
+        for arguments in [["run", "--config", s.file("slow.yaml"), "--poll", "10ms"],
+                          ["exec", "--config", s.file("slow.yaml"), "--poll", "10ms", "--", "true"]] {
+            let flag = try Agent.run(arguments, environment: Agent.cleanEnvironment())
+            #expect(flag.status == file.status, "\(arguments): \(flag.stderr)")
+            #expect(flag.stderr == file.stderr, "\(arguments): the same one-line message")
+        }
+        #expect(written(s).isEmpty)
+    }
+
     @Test("a CRLF configuration with a YAML error exits 78 naming the line; on SIGHUP it is refused and the agent keeps running",
           )
     func crlfYAMLError() throws {
