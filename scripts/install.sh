@@ -14,7 +14,8 @@
 #   share/zsh/site-functions/_secret-agent
 #   share/fish/vendor_completions.d/secret-agent.fish
 #   share/secret-agent/agent.yaml.example, share/secret-agent/templates/*.mustache
-#   share/doc/secret-agent/README.md
+#   share/doc/secret-agent/README.md, share/doc/secret-agent/*.md (the docs/ reference)
+#   share/man/man1/secret-agent.1
 # The units' ExecStart and template paths are rewritten for PREFIX. Nothing is written to /etc
 # and no service is enabled: the script prints the next steps.
 set -euo pipefail
@@ -69,6 +70,14 @@ sed "s|/usr/local/share/secret-agent|$prefix/share/secret-agent|g" examples/syst
 install -m 0644 "$stage/agent.yaml" "$share/agent.yaml.example"
 install -m 0644 templates/*.mustache "$share/templates/"
 install -m 0644 README.md "$target/share/doc/secret-agent/README.md"
+# The reference (docs/, deploy pages included) and the man page, written from the command
+# definitions of the binary just built (scripts/manpage.py).
+(cd docs && find . -name '*.md' -print) | while read -r page; do
+    install -D -m 0644 "docs/$page" "$target/share/doc/secret-agent/$page"
+done
+install -d -m 0755 "$target/share/man/man1"
+python3 scripts/manpage.py "$stage/secret-agent" > "$stage/secret-agent.1"
+install -m 0644 "$stage/secret-agent.1" "$target/share/man/man1/secret-agent.1"
 
 echo "installed secret-agent $("$target/bin/secret-agent" --version) into $target"
 case "$prefix" in

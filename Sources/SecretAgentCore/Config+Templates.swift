@@ -53,6 +53,8 @@ public struct TemplateSpec: Sendable, Equatable {
     }
 
     static let keys: Set<String> = ["source", "contents", "destination", "mode", "user", "group", "allow_disk", "on_change"]
+    /// The keys of `on_change` written as a mapping.
+    static let onChangeKeys: Set<String> = ["command"]
 
     init(node: ConfigNode, baseDirectory: String, outputDir: String) throws(AgentError) {
         try node.allowOnly(Self.keys)
@@ -85,7 +87,7 @@ public struct TemplateSpec: Sendable, Equatable {
             guard !list.isEmpty else { throw AgentError.config("\(node.location): \(node.path).on_change command is empty") }
             onChange = .command(list)
         } else if node.shape("on_change") == .mapping, let b = try node.block("on_change") {
-            try b.allowOnly(["command"])
+            try b.allowOnly(Self.onChangeKeys)
             guard let cmd = try b.stringList("command", allowSingle: false), !cmd.isEmpty else {
                 throw AgentError.config("\(b.location): \(b.path).command must be a non-empty list such as [systemctl, reload, nginx]")
             }

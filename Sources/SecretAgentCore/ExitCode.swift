@@ -32,6 +32,10 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// The command was not found (as a shell answers).
     public static let notFound = ExitCode(rawValue: 127)
 
+    /// Every status the agent itself exits with, in order (docs/cli.md is tested against it).
+    public static let all: [ExitCode] = [.success, .failure, .usage, .dataError, .unavailable, .software, .cannotCreate,
+                                         .noPermission, .config, .notExecutable, .notFound]
+
     public var description: String { String(rawValue) }
 }
 

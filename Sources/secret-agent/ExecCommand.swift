@@ -29,7 +29,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Flag(name: .customLong("keep-files"), help: "Keep the rendered files when the child exits (default: removed, unless cleanup_on_exit: false).")
     var keepFiles = false
 
-    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run, after --.", valueName: "CMD"))
     var command: [String] = []
 
     func run() async throws {

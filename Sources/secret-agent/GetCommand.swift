@@ -13,13 +13,13 @@ struct GetCommand: AsyncParsableCommand {
               secret-agent get -n 'sm:prod/db#password'
             """)
 
-    @Argument(help: "The reference, such as sm:prod/db#password.")
+    @Argument(help: ArgumentHelp("The reference, such as sm:prod/db#password.", valueName: "REF"))
     var reference: String
 
     @Flag(name: .short, help: "Do not print a trailing newline.")
     var n = false
 
-    @Option(name: .long, help: "A configuration file for the aws: and vault: settings.")
+    @Option(name: .long, help: ArgumentHelp("A configuration file for the aws: and vault: settings.", valueName: "FILE"))
     var config: String?
 
     @OptionGroup var logging: LoggingOptions

@@ -6,7 +6,7 @@ import SecretAgentOps
 
 /// Flags shared by the commands that render: `--config`, `--env`, `--template` and friends.
 struct AgentOptions: ParsableArguments {
-    @Option(name: .long, help: "The YAML configuration file.")
+    @Option(name: .long, help: ArgumentHelp("The YAML configuration file.", valueName: "FILE"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("A variable for the child: NAME=TEMPLATE (repeatable).", valueName: "NAME=TEMPLATE"))
@@ -18,10 +18,10 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A template to render: SRC:DEST[:MODE] (repeatable; relative DEST goes under output_dir).", valueName: "SRC:DEST[:MODE]"))
     var template: [String] = []
 
-    @Option(name: .long, help: "How often to check versions (default 5m).")
+    @Option(name: .long, help: ArgumentHelp("How often to check versions (default 5m).", valueName: "DURATION"))
     var poll: String?
 
-    @Option(name: .customLong("start-timeout"), help: "How long to retry unavailable backends at start (default 60s).")
+    @Option(name: .customLong("start-timeout"), help: ArgumentHelp("How long to retry unavailable backends at start (default 60s).", valueName: "DURATION"))
     var startTimeout: String?
 
     @Flag(name: .customLong("allow-disk"), help: "Allow destinations that are not on tmpfs/ramfs.")
@@ -30,7 +30,7 @@ struct AgentOptions: ParsableArguments {
     @Flag(name: .long, help: "The child gets only the injected variables plus PATH, HOME, LANG and TZ.")
     var pristine = false
 
-    @Option(name: .long, help: "Serve /healthz and /metrics on HOST:PORT.")
+    @Option(name: .long, help: ArgumentHelp("Serve /healthz and /metrics on HOST:PORT.", valueName: "HOST:PORT"))
     var listen: String?
 
     @OptionGroup var logging: LoggingOptions
@@ -69,10 +69,10 @@ struct AgentOptions: ParsableArguments {
 
 /// `--log-level` and `--log-format`, for every command.
 struct LoggingOptions: ParsableArguments {
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "LEVEL"))
     var logLevel: String = "info"
 
-    @Option(name: .customLong("log-format"), help: "text or json (default text).")
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("text or json.", valueName: "FORMAT"))
     var logFormat: String = "text"
 
     func validate() throws {

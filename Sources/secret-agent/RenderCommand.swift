@@ -16,10 +16,10 @@ struct RenderCommand: AsyncParsableCommand {
 
     @OptionGroup var options: AgentOptions
 
-    @Argument(help: "A template file to render (to stdout unless -o).")
+    @Argument(help: ArgumentHelp("A template file to render (to stdout unless -o).", valueName: "TEMPLATE"))
     var templateFile: String?
 
-    @Option(name: .short, help: "Where to write TEMPLATE's output.")
+    @Option(name: .short, help: ArgumentHelp("Where to write TEMPLATE's output.", valueName: "DEST"))
     var output: String?
 
     func validate() throws {
