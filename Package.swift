@@ -12,7 +12,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -24,14 +23,17 @@ let package = Package(
         .target(name: "SecretTemplate"),
         // Small C shims for Linux calls Swift's Glibc module does not expose.
         .target(name: "CSecretAgent"),
+        // libyaml's header (Debian: libyaml-dev), the C reference YAML parser the configuration is read with.
+        .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
         // Configuration, the provider protocol, errors and exit codes, the file: and env:
         // providers, logging, and the helpers every module shares (backoff, durations, metric names).
         .target(name: "SecretAgentCore", dependencies: [
-            "SecretTemplate", "CSecretAgent",
+            "SecretTemplate", "CSecretAgent", "CYAML",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        ],
+        // libyaml, linked statically: the binary needs no libyaml at run time.
+        linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libyaml.a"])]),
         // SigV4, the AWS credential chain, SSM Parameter Store and Secrets Manager.
         .target(name: "SecretAgentAWS", dependencies: [
             "SecretAgentCore", "SecretTemplate",

@@ -6,8 +6,8 @@
 # reference, template, json and filters are Tests/Fuzz/<target>.swift + Tests/Fuzz/Common.swift
 # compiled together with the SecretTemplate sources (no dependencies) with
 # `-sanitize=fuzzer,address` into .build-fuzz/. config is Tests/Fuzz/config.swift compiled with
-# SecretAgentCore's sources (less LogHandler.swift, which needs swift-log), Yams (from
-# .build/checkouts, fetched by `swift package resolve`) and SecretTemplate as modules.
+# SecretAgentCore's sources (less LogHandler.swift, which needs swift-log), the system's libyaml
+# (libyaml-dev) and SecretTemplate as a module.
 # The checked-in corpus Tests/Fuzz/corpus/<target>/ is read, never written: new inputs go to
 # .build-fuzz/corpus/<target>/ (FUZZ_UPDATE_CORPUS=1 merges the interesting ones back, minimised).
 # A crash leaves .build-fuzz/artifacts/<target>/crash-*; turn it into a test in
@@ -28,23 +28,20 @@ opt=-O
 [ "${FUZZ_CONFIGURATION:-release}" = debug ] && opt=-Onone
 
 build_config() {
-  local binary=$out/fuzz-config dir=$out/config yams=.build/checkouts/Yams/Sources
-  [ -d "$yams" ] || swift package resolve >/dev/null
+  local binary=$out/fuzz-config dir=$out/config
   local core; core=$(ls Sources/SecretAgentCore/*.swift | grep -v -e /LogHandler.swift -e /APICalls.swift)
   # shellcheck disable=SC2086
   if [ -x "$binary" ] && [ -z "$(find $core Sources/SecretTemplate Tests/Fuzz/config.swift -newer "$binary" 2>/dev/null | head -1)" ]; then return 0; fi
-  echo "fuzz: building config (Yams, SecretTemplate, SecretAgentCore)" >&2
+  echo "fuzz: building config (libyaml, SecretTemplate, SecretAgentCore)" >&2
   mkdir -p "$dir/mods"
-  for c in "$yams"/CYaml/src/*.c; do
-    clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I "$yams/CYaml/include" "$c" -o "$dir/cyaml-$(basename "$c" .c).o"
-  done
-  swiftc -parse-as-library -module-name Yams -D SWIFT_PACKAGE -emit-module -emit-module-path "$dir/mods/Yams.swiftmodule" \
-    -I "$yams/CYaml/include" -sanitize=fuzzer,address $opt -wmo -c "$yams"/Yams/*.swift -o "$dir/yams.o" 2>/dev/null
   swiftc -parse-as-library -module-name SecretTemplate -emit-module -emit-module-path "$dir/mods/SecretTemplate.swiftmodule" \
     -sanitize=fuzzer,address $opt -wmo -c Sources/SecretTemplate/*.swift -o "$dir/template.o"
+  # The system's libyaml.a (Debian's libyaml-dev) is linked as it is: the Swift reader on top of
+  # it (YAML.swift: composition, duplicate keys, aliases) and the configuration schema are
+  # instrumented; libyaml's own C is not.
   # shellcheck disable=SC2086
-  swiftc -parse-as-library -module-name SecretAgentCore -I "$dir/mods" -I "$yams/CYaml/include" -sanitize=fuzzer,address $opt -g \
-    $core Tests/Fuzz/config.swift "$dir/yams.o" "$dir/template.o" "$dir"/cyaml-*.o -o "$binary" \
+  swiftc -parse-as-library -module-name SecretAgentCore -I "$dir/mods" -I Sources/CYAML \
+    -sanitize=fuzzer,address $opt -g $core Tests/Fuzz/config.swift "$dir/template.o" -Xlinker -l:libyaml.a -o "$binary" \
     2> >(grep -v "Cannot export local symbol" >&2)
 }
 

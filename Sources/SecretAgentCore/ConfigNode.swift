@@ -1,17 +1,15 @@
-import Yams
-
 /// A mapping of the YAML configuration, read key by key with errors that name the key and line.
 ///
 /// Every block of the configuration reads itself through this type, so unknown keys, wrong types
 /// and unquoted `{{` values are reported the same way everywhere (exit 78).
 public struct ConfigNode {
-    let mapping: Node.Mapping
+    let mapping: YAMLNode.Mapping
     /// The dotted path of this block (`vault.auth`), for messages.
     public let path: String
     /// The configuration file, for messages.
     public let file: String
 
-    init(mapping: Node.Mapping, path: String, file: String) {
+    init(mapping: YAMLNode.Mapping, path: String, file: String) {
         self.mapping = mapping
         self.path = path
         self.file = file
@@ -19,31 +17,22 @@ public struct ConfigNode {
 
     /// Parses a YAML document whose top level must be a mapping.
     public static func parse(yaml: String, file: String) throws(AgentError) -> ConfigNode {
-        let node: Node?
+        let node: YAMLNode?
         do {
-            node = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw AgentError.config(Self.describe(error, yaml: yaml, file: file))
+            node = try YAML.compose(yaml)
         } catch {
-            throw AgentError.config("\(file): not valid YAML")
+            throw AgentError.config(Self.describe(error, yaml: yaml, file: file))
         }
-        guard let node else { return ConfigNode(mapping: Node.Mapping([]), path: "", file: file) }
+        guard let node else { return ConfigNode(mapping: YAMLNode.Mapping([]), path: "", file: file) }
         guard case .mapping(let mapping) = node else {
             throw AgentError.config("\(file):\(node.mark?.line ?? 1): the configuration must be a mapping of keys (aws:, vault:, templates:, exec: …)")
         }
         return ConfigNode(mapping: mapping, path: "", file: file)
     }
 
-    private static func describe(_ error: YamlError, yaml: String, file: String) -> String {
-        // Yams' own description quotes the offending line, which may hold a credential: build ours.
-        let (problem, mark): (String, Mark?) = {
-            switch error {
-            case .scanner(_, let problem, let mark, _): return (problem, mark)
-            case .parser(_, let problem, let mark, _): return (problem, mark)
-            case .composer(_, let problem, let mark, _): return (problem, mark)
-            default: return ("not valid YAML", nil)
-            }
-        }()
+    private static func describe(_ error: YAMLError, yaml: String, file: String) -> String {
+        // libyaml's problem and position only: a line of the file may hold a credential.
+        let (problem, mark) = (error.problem, error.mark)
         var message = "\(file):\(mark.map { "\($0.line):\($0.column)" } ?? "?"): not valid YAML: \(problem)"
         if let mark {
             // Split on the scalar, not the Character: "\r\n" is one Character and would not split.
@@ -59,7 +48,7 @@ public struct ConfigNode {
 
     func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
 
-    func line(of node: Node) -> String { "\(file):\(node.mark?.line ?? 0)" }
+    func line(of node: YAMLNode) -> String { "\(file):\(node.mark?.line ?? 0)" }
 
     /// The line of this block, for messages.
     public var location: String { "\(file):\(mapping.mark?.line ?? 1)" }
@@ -82,7 +71,7 @@ public struct ConfigNode {
         }
     }
 
-    func node(_ name: String) -> Node? {
+    func node(_ name: String) -> YAMLNode? {
         for (k, v) in mapping where k.scalar?.string == name { return v }
         return nil
     }
@@ -97,14 +86,13 @@ public struct ConfigNode {
         case .scalar: return .scalar
         case .sequence: return .list
         case .mapping: return .mapping
-        case .alias: return nil
         }
     }
 
     /// True when the key is present (even with a null value).
     public func has(_ name: String) -> Bool { node(name) != nil }
 
-    private func isNull(_ node: Node) -> Bool {
+    private func isNull(_ node: YAMLNode) -> Bool {
         if case .scalar(let s) = node, s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
         return false
     }
@@ -217,6 +205,9 @@ public struct ConfigNode {
 
 /// Parses durations: `500ms`, `30s`, `5m`, `1h`, and combinations such as `1h30m`.
 public enum DurationParser {
+    /// The longest duration accepted, in milliseconds: 366 days.
+    static let longest: Double = 366 * 86_400_000
+
     public static func parse(_ text: String) -> Duration? {
         var total = Duration.zero
         var digits = ""
@@ -236,7 +227,12 @@ public enum DurationParser {
             else if c == "m" { unit = 60; chars = chars.dropFirst() }
             else if c == "h" { unit = 3600; chars = chars.dropFirst() }
             else { return nil }
-            total += Duration.milliseconds(Int64((value * unit * 1000).rounded()))
+            // Found by fuzzing: a long number overflowed Int64 and trapped. A year is enough for
+            // any interval the agent takes; more is "not a duration".
+            let milliseconds = (value * unit * 1000).rounded()
+            guard milliseconds.isFinite, milliseconds <= Self.longest else { return nil }
+            total += Duration.milliseconds(Int64(milliseconds))
+            guard total <= .milliseconds(Int64(Self.longest)) else { return nil }
         }
         guard digits.isEmpty else { return nil }
         return total

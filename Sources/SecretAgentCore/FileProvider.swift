@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import SecretTemplate
-import Yams
 
 /// Serves `file:` references: a local file's bytes with one trailing newline removed.
 ///
@@ -43,15 +42,15 @@ public struct FileProvider: SecretProvider {
 /// Converts a YAML document into a `Value`.
 enum YAMLValue {
     static func parse(_ text: String, name: String) throws(AgentError) -> Value {
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
+        let node: YAMLNode?
+        do { node = try YAML.compose(text) } catch {
             throw AgentError(.dataError, "\(name): not valid YAML")
         }
         guard let node else { return .null }
         return convert(node)
     }
 
-    static func convert(_ node: Node) -> Value {
+    static func convert(_ node: YAMLNode) -> Value {
         switch node {
         case .scalar(let s):
             if s.style != .plain { return .string(s.string) }
@@ -71,8 +70,6 @@ enum YAMLValue {
             var map: [String: Value] = [:]
             for (k, v) in m { map[k.scalar?.string ?? ""] = convert(v) }
             return .map(map)
-        case .alias:
-            return .null
         }
     }
 }

@@ -27,7 +27,7 @@ enum Certificate {
     /// The NotAfter of the first certificate of a PEM text, in unix seconds.
     static func notAfter(pem: String) -> Int? {
         let begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----"
-        guard let start = pem.range(of: begin), let stop = pem.range(of: end, range: start.upperBound..<pem.endIndex),
+        guard let start = pem.firstRange(of: begin), let stop = pem[start.upperBound...].firstRange(of: end),
               let der = Base64.decode(String(pem[start.upperBound..<stop.lowerBound])) else { return nil }
         return notAfter(der: der)
     }

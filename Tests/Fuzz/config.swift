@@ -1,5 +1,5 @@
-// libFuzzer target: the configuration loader (Yams, then SecretAgentCore's schema: unknown keys,
-// types, durations, modes, templates, exec, aws, vault). Built by scripts/fuzz.sh with Yams and
+// libFuzzer target: the configuration loader (libyaml and YAML.swift, then SecretAgentCore's schema: unknown keys,
+// types, durations, modes, templates, exec, aws, vault). Built by scripts/fuzz.sh with libyaml and
 // SecretTemplate as modules of their own and SecretAgentCore's sources (less its log handler,
 // which needs swift-log) in this module. Every input is either a configuration whose
 // destinations are absolute paths, or an error with exit status 78 and a message.

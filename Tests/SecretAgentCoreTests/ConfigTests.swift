@@ -143,6 +143,14 @@ struct ConfigTests {
         #expect(DurationParser.parse("5x") == nil)
         #expect(DurationParser.format(.seconds(300)) == "5m")
         #expect(DurationParser.format(.milliseconds(1500)) == "1500ms")
+        // Found by fuzzing: a number past Int64 milliseconds trapped the agent.
+        #expect(DurationParser.parse("87777777777777777777777777777777777500ms") == nil)
+        #expect(DurationParser.parse("1e400h") == nil)
+        #expect(DurationParser.parse("9000h") == nil)
+        #expect(DurationParser.parse("8784h") == .seconds(8784 * 3600))
+        #expect(throws: AgentError.self) {
+            try AgentConfig.parse(yaml: "poll: 87777777777777777777777777777777777500ms\n", file: "/x/agent.yaml", environment: [:])
+        }
     }
 
     @Test("modes are octal")
