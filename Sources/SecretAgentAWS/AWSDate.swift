@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The date formats AWS uses, without locale-dependent formatters.
 enum AWSDate {
@@ -11,7 +11,7 @@ enum AWSDate {
     /// Parses ISO 8601 timestamps as STS, ECS and IMDS send them: `2024-05-01T09:30:15Z`,
     /// `2024-05-01T09:30:15.123Z`, `2024-05-01T09:30:15+00:00`. Also accepts epoch seconds.
     static func parse(_ text: String) -> Date? {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmingWhitespace
         if let seconds = Double(t) { return Date(timeIntervalSince1970: seconds) }
         let chars = Array(t.utf8)
         func num(_ from: Int, _ count: Int) -> Int? {

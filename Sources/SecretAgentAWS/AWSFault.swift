@@ -39,8 +39,8 @@ struct AWSFault: Sendable {
 /// Just enough XML for STS answers and error bodies: the text of the first `<Tag>…</Tag>`.
 enum XMLText {
     static func first(_ tag: String, in xml: String) -> String? {
-        guard let open = xml.range(of: "<\(tag)>"),
-              let close = xml.range(of: "</\(tag)>", range: open.upperBound..<xml.endIndex) else { return nil }
+        guard let open = xml.firstRange(of: "<\(tag)>"),
+              let close = xml[open.upperBound...].firstRange(of: "</\(tag)>") else { return nil }
         return unescape(String(xml[open.upperBound..<close.lowerBound]))
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import SecretAgentCore
 
@@ -148,7 +148,7 @@ extension CredentialSources {
     /// ::1) or one of `containerHosts`, written literally. User information (`user@`) is refused
     /// outright: `http://127.0.0.1@evil.example/` goes to evil.example.
     static func checkContainerURI(_ text: String) throws(AWSError) {
-        let afterScheme = text.range(of: "://").map { text[$0.upperBound...] } ?? ""
+        let afterScheme = text.firstRange(of: "://").map { text[$0.upperBound...] } ?? ""
         if afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" }).contains("@") {
             throw AWSError.config("AWS_CONTAINER_CREDENTIALS_FULL_URI must not contain user information (user@host); give the credentials endpoint's own URL")
         }

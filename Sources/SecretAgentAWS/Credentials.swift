@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// A set of AWS credentials. Printing it shows only an abbreviated access key id and its source.

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Foundation
+import FoundationEssentials
 import NIOCore
 import NIOHTTP1
 import SecretAgentCore
@@ -126,7 +126,7 @@ struct MetadataClient: Sendable {
               let answer = try? await request(.GET, base(endpoint) + "/latest/meta-data/placement/region",
                                               headers: [("X-aws-ec2-metadata-token", token)], timeout: .seconds(2)),
               answer.status == 200 else { return nil }
-        let region = String(decoding: answer.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let region = String(String(decoding: answer.body, as: UTF8.self).trimmingWhitespace)
         return region.isEmpty ? nil : region
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The shared `credentials` and `config` files, merged per profile.
 ///
@@ -51,17 +51,17 @@ struct ProfileFiles: Sendable {
         var current: String?
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             if rawLine.first == " " || rawLine.first == "\t" { continue } // sub-section values
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
                 guard let close = line.lastIndex(of: "]") else { current = nil; continue }
-                let section = line[line.index(after: line.startIndex)..<close].trimmingCharacters(in: .whitespaces)
+                let section = line[line.index(after: line.startIndex)..<close].trimmingWhitespace
                 if !isConfig {
-                    current = section
+                    current = String(section)
                 } else if section == "default" {
                     current = "default"
                 } else if section.hasPrefix("profile ") || section.hasPrefix("profile\t") {
-                    current = section.dropFirst(8).trimmingCharacters(in: .whitespaces)
+                    current = String(section.dropFirst(8).trimmingWhitespace)
                 } else {
                     current = nil
                 }
@@ -69,13 +69,13 @@ struct ProfileFiles: Sendable {
                 continue
             }
             guard let current, let eq = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { continue }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<eq].trimmingWhitespace.lowercased()
+            var value = line[line.index(after: eq)...].trimmingWhitespace
             // Inline comments need whitespace before them, as in the AWS CLI.
-            if let r = value.range(of: " #") ?? value.range(of: " ;") ?? value.range(of: "\t#") {
-                value = value[..<r.lowerBound].trimmingCharacters(in: .whitespaces)
+            if let r = value.firstRange(of: " #") ?? value.firstRange(of: " ;") ?? value.firstRange(of: "\t#") {
+                value = value[..<r.lowerBound].trimmingWhitespace
             }
-            if !key.isEmpty { out[current]![key] = value }
+            if !key.isEmpty { out[current]![key] = String(value) }
         }
         return out
     }

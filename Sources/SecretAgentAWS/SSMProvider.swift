@@ -79,7 +79,7 @@ final class SSMProvider: SecretProvider {
     /// A parameter's identity in an answer: the name without leading `/`, from a name or an ARN.
     static func parameterKey(_ name: String) -> String {
         var bare = Substring(name)
-        if name.hasPrefix("arn:"), let range = name.range(of: ":parameter") {
+        if name.hasPrefix("arn:"), let range = name.firstRange(of: ":parameter") {
             bare = name[range.upperBound...]
         }
         while bare.hasPrefix("/") { bare = bare.dropFirst() }

@@ -85,7 +85,7 @@ extension SecretsManagerProvider {
     /// The name (prefix) ListSecrets filters on: the id itself, or for an ARN the name part
     /// without the `-AbCdEf` suffix AWS appends (a shorter prefix still matches a partial ARN).
     static func namePrefix(_ id: String) -> String {
-        guard id.hasPrefix("arn:"), let range = id.range(of: ":secret:") else { return id }
+        guard id.hasPrefix("arn:"), let range = id.firstRange(of: ":secret:") else { return id }
         let name = String(id[range.upperBound...])
         if name.count > 7, name.dropLast(6).hasSuffix("-") { return String(name.dropLast(7)) }
         return name

@@ -1,5 +1,8 @@
 import Crypto
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An endpoint URL split into what signing and sending need: `scheme://host[:port][/path]`.
 struct Endpoint: Sendable, Equatable, CustomStringConvertible {
@@ -14,7 +17,7 @@ struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// (`user@host`), a host with characters no host name or IP literal has, or a bad port, so
     /// that the host checked is the host the HTTP client connects to.
     init?(_ text: String) {
-        guard let sep = text.range(of: "://") else { return nil }
+        guard let sep = text.firstRange(of: "://") else { return nil }
         scheme = text[..<sep.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
         var rest = Substring(text[sep.upperBound...])

@@ -211,7 +211,7 @@ public enum DurationParser {
     public static func parse(_ text: String) -> Duration? {
         var total = Duration.zero
         var digits = ""
-        var chars = Array(text.trimmingSpaces)[...]
+        var chars = Array(text.trimmingWhitespace)[...]
         guard !chars.isEmpty else { return nil }
         while let c = chars.first {
             if c.isNumber || c == "." {
@@ -245,14 +245,5 @@ public enum DurationParser {
         if ms % 60_000 == 0 && ms > 0 { return "\(ms / 60_000)m" }
         if ms % 1000 == 0 { return "\(ms / 1000)s" }
         return "\(ms)ms"
-    }
-}
-
-extension String {
-    var trimmingSpaces: Substring {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s = s.dropFirst() }
-        while s.last?.isWhitespace == true { s = s.dropLast() }
-        return s
     }
 }
