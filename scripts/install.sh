@@ -30,11 +30,17 @@ prefix=${prefix%/}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+# The release build as it ships (BENCHMARKS.md measures this one): the Swift runtime linked in
+# statically, linked by lld without exporting every Swift symbol (--no-export-dynamic: a smaller
+# symbol table for the loader to map, and --gc-sections drops what only the export kept).
+# No DT_RELR (-z pack-relative-relocs): it needs glibc 2.36, which RHEL 9, Amazon Linux 2023 and
+# Ubuntu 22.04 lack; this binary runs on glibc 2.34 and later.
+release=(-c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker --gc-sections)
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     echo "building the release binary (a few minutes)…"
-    swift build -c release --static-swift-stdlib --product secret-agent
+    swift build "${release[@]}" --product secret-agent
 fi
-built=$(swift build -c release --static-swift-stdlib --show-bin-path)/secret-agent
+built=$(swift build "${release[@]}" --show-bin-path)/secret-agent
 [ -x "$built" ] || { echo "install.sh: $built not found; run without SKIP_BUILD=1" >&2; exit 69; }
 
 stage=$(mktemp -d)

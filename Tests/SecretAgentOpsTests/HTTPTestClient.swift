@@ -39,7 +39,7 @@ enum HTTPTestClient {
             bytes += buffer[..<n]
         }
         let text = String(decoding: bytes, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n") else { return nil }
+        guard let split = text.firstRange(of: "\r\n\r\n") else { return nil }
         let lines = text[..<split.lowerBound].split(separator: "\r\n")
         guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ")[1]) else { return nil }
         var headers: [String: String] = [:]
