@@ -34,7 +34,7 @@ cd "$root"
 # statically, linked by lld without exporting every Swift symbol (--no-export-dynamic: a smaller
 # symbol table for the loader to map, and --gc-sections drops what only the export kept).
 # No DT_RELR (-z pack-relative-relocs): it needs glibc 2.36, which RHEL 9, Amazon Linux 2023 and
-# Ubuntu 22.04 lack; this binary runs on glibc 2.34 and later.
+# Ubuntu 22.04 lack; this binary runs on glibc 2.34 and later (Sources/CSecretAgent/glibc-compat.c).
 release=(-c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker --gc-sections)
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     echo "building the release binary (a few minutes)…"

@@ -31,4 +31,13 @@ struct FootprintTests {
         let foundation = undefined.split(separator: "\n").filter { $0.contains("$s10Foundation") || $0.contains("_FoundationICU") }
         #expect(foundation.isEmpty, "symbols of Foundation: \(foundation.prefix(5))")
     }
+
+    @Test("the binary asks for glibc 2.34 at most (RHEL 9, Amazon Linux 2023), whatever glibc it was linked on")
+    func glibcVersion() throws {
+        let symbols = try Self.output("objdump", ["-T", Agent.binary])
+        let versions = symbols.matches(of: /GLIBC_(\d+)\.(\d+)/).map { (Int($0.1)!, Int($0.2)!) }
+        #expect(!versions.isEmpty, "objdump lists versioned glibc symbols")
+        let newest = versions.max { $0 < $1 } ?? (0, 0)
+        #expect(newest <= (2, 34), "needs GLIBC_\(newest.0).\(newest.1): \(symbols.split(separator: "\n").filter { $0.contains("GLIBC_\(newest.0).\(newest.1)") }.prefix(3))")
+    }
 }
