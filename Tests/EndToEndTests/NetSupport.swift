@@ -81,7 +81,7 @@ final class Daemon: @unchecked Sendable {
     let logPath: String
 
     init(_ path: String, _ arguments: [String], logPath: String, environment: [String: String]? = nil, cwd: String) throws {
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
@@ -99,11 +99,38 @@ final class Daemon: @unchecked Sendable {
 
     var log: String { FileManager.default.contents(atPath: logPath).map { String(decoding: $0, as: UTF8.self) } ?? "" }
 
+    /// Stops the process and the processes it started (proxy.py forks workers, which inherit the
+    /// descriptor Foundation watches to see the process end: they must go first).
     func stop() {
         guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        for child in Self.descendants(of: pid) { kill(child, SIGKILL) }
         process.terminate()
-        if !eventually(timeout: 5, { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
+        if !eventually(timeout: 5, { !process.isRunning }) {
+            for child in Self.descendants(of: pid) { kill(child, SIGKILL) }
+            kill(pid, SIGKILL)
+        }
         process.waitUntilExit()
+    }
+
+    /// Every process below `pid`, from /proc.
+    static func descendants(of pid: Int32) -> [Int32] {
+        var parents: [Int32: Int32] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = Int32(entry),
+                  let stat = FileManager.default.contents(atPath: "/proc/\(entry)/stat").map({ String(decoding: $0, as: UTF8.self) }),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { parents[child] = parent }
+        }
+        var out: [Int32] = []
+        var frontier = [pid]
+        while let next = frontier.popLast() {
+            let children = parents.filter { $0.value == next }.map(\.key)
+            out += children
+            frontier += children
+        }
+        return out
     }
 
     deinit { stop() }
