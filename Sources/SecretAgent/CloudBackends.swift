@@ -11,12 +11,16 @@ import SecretTemplate
 final class CloudBackends: Backends {
     public let providers: ProviderSet
     private let vault: VaultBackend?
-    private let http: HTTPClient?
+    /// The AWS clients (direct and per proxy) and the Vault client: each backend reads its own
+    /// proxy (`aws.proxy`, `vault.proxy`, `HTTPS_PROXY`, `NO_PROXY` …) and trust.
+    private let awsNetwork: AWSNetwork?
+    private let vaultHTTP: HTTPClient?
 
-    private init(providers: ProviderSet, vault: VaultBackend?, http: HTTPClient?) {
+    private init(providers: ProviderSet, vault: VaultBackend?, awsNetwork: AWSNetwork?, vaultHTTP: HTTPClient?) {
         self.providers = providers
         self.vault = vault
-        self.http = http
+        self.awsNetwork = awsNetwork
+        self.vaultHTTP = vaultHTTP
     }
 
     static func make(for locators: Set<Locator>, config: AgentConfig, environment: [String: String],
@@ -25,7 +29,7 @@ final class CloudBackends: Backends {
         let schemes = Set(locators.map(\.scheme))
         let needsAWS = !schemes.isDisjoint(with: [.ssm, .ssmPath, .sm])
         let needsVault = schemes.contains(.vault) || (config.vault?.auth.method == .aws && schemes.contains(.vault))
-        guard needsAWS || needsVault else { return CloudBackends(providers: set, vault: nil, http: nil) }
+        guard needsAWS || needsVault else { return CloudBackends(providers: set, vault: nil, awsNetwork: nil, vaultHTTP: nil) }
 
         // Fail a refused connection at once (the agent's own retries and start deadline apply),
         // and bound the connect time; AsyncHTTPClient's default retries until the request deadline.
@@ -35,29 +39,41 @@ final class CloudBackends: Backends {
         // SPEC §6: the AWS client follows no redirects (a signed request, its session token and
         // body would go wherever `Location` points); the Vault client follows one hop itself.
         httpConfig.redirectConfiguration = .disallow
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
         var aws: AWSBackend?
+        var awsNetwork: AWSNetwork?
         if needsAWS || config.vault?.auth.method == .aws {
-            let backend = AWSBackend(settings: config.aws, environment: environment, httpClient: http, logger: logger)
+            let network = try AWSNetwork.make(settings: config.aws, environment: environment, configuration: httpConfig)
+            awsNetwork = network
+            logger.info("AWS network: \(network.summary)")
+            let backend = AWSBackend(settings: config.aws, environment: environment, network: network, logger: logger)
             if needsAWS { for p in backend.providers { set.add(p) } }
             aws = backend
         }
         var vault: VaultBackend?
+        var vaultHTTP: HTTPClient?
         if needsVault {
             let signer = aws.map { AWSVaultSigner(aws: $0) }
+            let settings = config.vault ?? VaultSettings()
             do {
-                let backend = try VaultBackend(settings: config.vault ?? VaultSettings(), environment: environment,
+                let (proxy, summary) = try VaultBackend.proxy(settings: settings, environment: environment)
+                logger.info("Vault network: \(summary)")
+                var vaultConfig = httpConfig
+                vaultConfig.useProxy(proxy)
+                let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: vaultConfig)
+                vaultHTTP = http
+                let backend = try VaultBackend(settings: settings, environment: environment,
                                                httpClient: http, logger: logger, awsSigner: signer)
                 set.add(backend.provider)
                 vault = backend
             } catch {
-                try? await http.shutdown()
+                try? await vaultHTTP?.shutdown()
+                await awsNetwork?.shutdown()
                 throw error
             }
         }
         // Vault logs in on the first fetch, inside the start-up retries (a server still starting
         // is retried until --start-timeout like any other backend).
-        return CloudBackends(providers: set, vault: vault, http: http)
+        return CloudBackends(providers: set, vault: vault, awsNetwork: awsNetwork, vaultHTTP: vaultHTTP)
     }
 
     /// Sets the token and lease gauges (called on each /metrics scrape); gauges of leases no
@@ -76,7 +92,8 @@ final class CloudBackends: Backends {
     public func shutdown() async {
         for p in providers.providers { await p.shutdown() }
         await vault?.shutdown()
-        try? await http?.shutdown()
+        try? await vaultHTTP?.shutdown()
+        await awsNetwork?.shutdown()
     }
 }
 

@@ -20,17 +20,25 @@ public final class AWSBackend: Sendable {
     ///     session token and body go nowhere but the endpoint. A 3xx answer is an error.
     ///   - logger: one debug line per API call (operation and how many names, never values).
     public convenience init(settings: AWSSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger) {
-        var retry = RetryPolicy()
-        if let timeout = settings.requestTimeout { retry.timeout = timeout }
-        if let attempts = settings.maxAttempts { retry.maxAttempts = max(1, attempts) }
-        self.init(settings: settings, environment: environment, httpClient: httpClient, logger: logger, retry: retry)
+        self.init(settings: settings, environment: environment, httpClient: httpClient, logger: logger, retry: RetryPolicy(settings: settings))
     }
 
-    init(settings: AWSSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger, retry: RetryPolicy) {
+    convenience init(settings: AWSSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger, retry: RetryPolicy) {
+        self.init(settings: settings, environment: environment, network: AWSNetwork(client: httpClient), logger: logger, retry: retry)
+    }
+
+    /// The same over `network`'s clients (proxies, CA bundle: see `AWSNetwork`), which the
+    /// caller shuts down.
+    public convenience init(settings: AWSSettings, environment: [String: String], network: AWSNetwork, logger: Logger) {
+        self.init(settings: settings, environment: environment, network: network, logger: logger, retry: RetryPolicy(settings: settings))
+    }
+
+    init(settings: AWSSettings, environment: [String: String], network: AWSNetwork, logger: Logger, retry: RetryPolicy) {
         let config = AWSConfig(settings: settings, environment: environment)
         let stats = CallStats()
-        let transport = AWSTransport(http: httpClient, logger: logger, stats: stats, retry: retry)
-        let metadata = MetadataClient(http: httpClient)
+        let transport = AWSTransport(network: network, logger: logger, stats: stats, retry: retry)
+        // Instance metadata and container credentials: link-local or loopback, never proxied.
+        let metadata = MetadataClient(http: network.direct)
         let sources = CredentialSources(config: config, sts: STSClient(config: config, transport: transport), metadata: metadata, logger: logger)
         let chain = CredentialChain(sources: sources, logger: logger)
         let context = AWSContext(config: config, transport: transport, chain: chain,

@@ -59,9 +59,19 @@ struct RetryPolicy: Sendable {
     }
 }
 
-/// Sends signed AWS calls over the shared HTTP client, with retries, counting and error mapping.
+extension RetryPolicy {
+    /// The defaults with `aws.request_timeout` and `aws.max_attempts` applied.
+    init(settings: AWSSettings) {
+        self.init()
+        if let timeout = settings.requestTimeout { self.timeout = timeout }
+        if let attempts = settings.maxAttempts { maxAttempts = max(1, attempts) }
+    }
+}
+
+/// Sends signed AWS calls over the backend's HTTP clients (direct or through the proxy the
+/// endpoint's URL calls for), with retries, counting and error mapping.
 struct AWSTransport: Sendable {
-    let http: HTTPClient
+    let network: AWSNetwork
     let logger: Logger
     let stats: CallStats
     let retry: RetryPolicy
@@ -86,7 +96,19 @@ struct AWSTransport: Sendable {
             } catch let error as CancellationError {
                 throw error
             } catch {
-                let problem = Self.describe(error, timeout: retry.timeout)
+                if let failure = CertificateFailure(error) {
+                    throw AWSError.failed(failure.message(service: "AWS \(call.service.signingName)",
+                                                          endpoint: CertificateFailure.endpoint(ofURL: call.endpoint.url),
+                                                          fix: Self.caBundleFix))
+                }
+                var problem = Self.describe(error, timeout: retry.timeout)
+                if let proxy = network.proxy(for: call.endpoint.url) {
+                    problem += " (through the proxy \(ProxyURL(host: proxy.host, port: proxy.port)); check HTTPS_PROXY, HTTP_PROXY, NO_PROXY and aws.proxy)"
+                    // The proxy refused the credentials: trying again cannot help.
+                    if (error as? HTTPClientError) == .proxyAuthenticationRequired {
+                        throw AWSError.failed("cannot reach AWS \(call.service.rawValue) at \(call.endpoint) for \(call.operation) (\(call.subject)): \(problem)")
+                    }
+                }
                 // The HTTP client already retries refused connections until the deadline, so a
                 // transport failure is tried twice at most; the agent's start-up loop retries more.
                 guard attempt < min(retry.maxAttempts, 2) else {
@@ -134,6 +156,7 @@ struct AWSTransport: Sendable {
         }
         var request = HTTPClientRequest(url: call.endpoint.url)
         request.method = .POST
+        request.tlsConfiguration = network.tls
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "user-agent", value: "secret-agent")
         request.body = .bytes(ByteBuffer(bytes: call.body))
@@ -142,7 +165,7 @@ struct AWSTransport: Sendable {
         stats.begin(service: service, operation: call.operation)
         defer { stats.end(service: service) }
         let started = ContinuousClock.now
-        let response = try await http.execute(request, timeout: .nanoseconds(retry.timeout.nanoseconds), logger: nil)
+        let response = try await network.client(for: call.endpoint.url).execute(request, timeout: .nanoseconds(retry.timeout.nanoseconds), logger: nil)
         let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
         let elapsed = ContinuousClock.now - started
         logger.debug("AWS call \(service):\(call.operation) with \(call.nameCount) name\(call.nameCount == 1 ? "" : "s")", metadata: [
@@ -174,6 +197,9 @@ struct AWSTransport: Sendable {
         try await Task.sleep(for: delay)
     }
 
+    /// What fixes an AWS certificate that does not verify.
+    static let caBundleFix = "set AWS_CA_BUNDLE (or aws.ca_bundle in the configuration, or ca_bundle in the AWS profile) to a PEM file with the CA that issued it"
+
     /// A transport failure in words (never a header or body).
     static func describe(_ error: any Error, timeout: Duration) -> String {
         if let e = error as? HTTPClientError {
@@ -181,6 +207,8 @@ struct AWSTransport: Sendable {
             case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .getConnectionFromPoolTimeout:
                 return "no answer within \(timeout)"
             case .remoteConnectionClosed: return "the connection was closed"
+            case .proxyAuthenticationRequired: return "the proxy wants credentials (HTTP 407): put them in the proxy URL, http://user:password@host:port"
+            case .invalidProxyResponse: return "the proxy refused the tunnel (an answer other than 200 to CONNECT)"
             default: return "HTTP client error \(e)"
             }
         }

@@ -11,6 +11,13 @@ public struct AWSSettings: Sendable, Equatable {
     public var requestTimeout: Duration?
     /// `max_attempts`: tries per AWS API call on throttling, 5xx and connection errors (default 4).
     public var maxAttempts: Int?
+    /// `proxy`: the forward proxy for AWS requests (`http://[user:password@]host:port`), or
+    /// `none` for no proxy; wins over `HTTPS_PROXY` / `HTTP_PROXY` (`NO_PROXY` still applies).
+    public var proxy: String?
+    /// `ca_bundle`: a PEM file of the CAs AWS endpoints are verified against (instead of the
+    /// system's); wins over `AWS_CA_BUNDLE` and the profile's `ca_bundle`. Relative to the
+    /// configuration file's directory.
+    public var caBundle: String?
 
     public init(region: String? = nil, profile: String? = nil, endpointURL: String? = nil,
                 requestTimeout: Duration? = nil, maxAttempts: Int? = nil) {
@@ -21,16 +28,23 @@ public struct AWSSettings: Sendable, Equatable {
         self.maxAttempts = maxAttempts
     }
 
-    static let keys: Set<String> = ["region", "profile", "endpoint_url", "request_timeout", "max_attempts"]
+    static let keys: Set<String> = ["region", "profile", "endpoint_url", "request_timeout", "max_attempts",
+                                    "proxy", "ca_bundle"]
 
-    /// Reads the block, rejecting unknown keys.
-    public init(node: ConfigNode) throws(AgentError) {
+    /// Reads the block, rejecting unknown keys; a relative `ca_bundle` resolves against
+    /// `baseDirectory` when one is given.
+    public init(node: ConfigNode, baseDirectory: String? = nil) throws(AgentError) {
         try node.allowOnly(Self.keys)
         self.region = try node.string("region")
         self.profile = try node.string("profile")
         self.endpointURL = try node.string("endpoint_url")
         self.requestTimeout = try node.duration("request_timeout")
         self.maxAttempts = try node.int("max_attempts")
+        self.proxy = try node.string("proxy")
+        if let proxy, proxy.trimmingWhitespace.lowercased() != ProxyRules.noneKeyword {
+            _ = try ProxyURL.parse(proxy, origin: "\(node.location): aws.proxy")
+        }
+        self.caBundle = try node.string("ca_bundle").map { path in baseDirectory.map { Paths.resolve(path, against: $0) } ?? path }
         if let t = requestTimeout, t <= .zero {
             throw AgentError.config("\(node.location): 'aws.request_timeout' must be more than zero")
         }

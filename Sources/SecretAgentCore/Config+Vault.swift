@@ -13,6 +13,10 @@ public struct VaultSettings: Sendable, Equatable {
     public var revokeOnShutdown: Bool
     /// How long one request may take (`timeout`, default 30s; `VAULT_CLIENT_TIMEOUT` wins).
     public var timeout: Duration
+    /// `proxy`: the forward proxy for Vault requests (`http://[user:password@]host:port`), or
+    /// `none` for no proxy; wins over `VAULT_PROXY_ADDR`, `HTTPS_PROXY` and `HTTP_PROXY`
+    /// (`NO_PROXY` still applies).
+    public var proxy: String?
 
     public init(address: String? = nil, namespace: String? = nil, caCert: String? = nil, tlsSkipVerify: Bool = false,
                 auth: VaultAuthSettings = VaultAuthSettings(), revokeOnShutdown: Bool = false,
@@ -26,7 +30,8 @@ public struct VaultSettings: Sendable, Equatable {
         self.timeout = timeout
     }
 
-    static let keys: Set<String> = ["address", "namespace", "ca_cert", "tls_skip_verify", "auth", "revoke_on_shutdown", "timeout"]
+    static let keys: Set<String> = ["address", "namespace", "ca_cert", "tls_skip_verify", "auth", "revoke_on_shutdown", "timeout",
+                                    "proxy"]
 
     /// Reads the block, rejecting unknown keys; relative file paths resolve against `baseDirectory`.
     public init(node: ConfigNode, baseDirectory: String) throws(AgentError) {
@@ -37,6 +42,10 @@ public struct VaultSettings: Sendable, Equatable {
         self.tlsSkipVerify = try node.bool("tls_skip_verify") ?? false
         self.revokeOnShutdown = try node.bool("revoke_on_shutdown") ?? false
         self.timeout = try node.duration("timeout") ?? .seconds(30)
+        self.proxy = try node.string("proxy")
+        if let proxy, proxy.trimmingWhitespace.lowercased() != ProxyRules.noneKeyword {
+            _ = try ProxyURL.parse(proxy, origin: "\(node.location): vault.proxy")
+        }
         guard self.timeout > .zero else {
             throw AgentError.config("\(node.location): vault.timeout must be longer than zero")
         }

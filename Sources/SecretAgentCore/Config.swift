@@ -65,7 +65,7 @@ public struct AgentConfig: Sendable {
         let base = Paths.directory(of: file)
         var config = AgentConfig(baseDirectory: base, environment: environment, uid: uid)
         config.file = file
-        if let aws = try root.block("aws") { config.aws = try AWSSettings(node: aws) }
+        if let aws = try root.block("aws") { config.aws = try AWSSettings(node: aws, baseDirectory: base) }
         if let vault = try root.block("vault") { config.vault = try VaultSettings(node: vault, baseDirectory: base) }
         config.poll = try root.duration("poll") ?? config.poll
         config.startTimeout = try root.duration("start_timeout") ?? config.startTimeout
