@@ -32,6 +32,8 @@ enum AWSService: String, Sendable, CaseIterable {
 /// Settings, environment and shared files, with the precedence rules in one place.
 ///
 /// Environment variables win over the configuration file (`aws:`), which wins over the profile.
+/// Endpoint variants (`AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`,
+/// `AWS_STS_REGIONAL_ENDPOINTS` and their profile keys) are in `AWSConfig+Endpoints.swift`.
 struct AWSConfig: Sendable {
     let settings: AWSSettings
     let environment: [String: String]

@@ -70,6 +70,27 @@ import Testing
         #expect(!capture.lines.contains { $0.contains(secret) || $0.contains("SecretAccessKey") })
     }
 
+    @Test func processProfileAsTheSourceProfileOfARole() async throws {
+        let moto = try Moto.require()
+        let dir = try TempDir()
+        // The helper hands out the seeded user that may assume secret-agent-test-role.
+        _ = try dir.write("creds.json", #"{"Version": 1, "AccessKeyId": "\#(moto.accessKeyID)", "SecretAccessKey": "\#(moto.secretAccessKey)"}"#)
+        let helper = try script(dir)
+        let role = try Moto.value("SECRET_AGENT_TEST_AWS_ROLE_ARN")
+        let config = try dir.write("config", """
+            [profile tool]
+            credential_process = \(helper)
+            [profile deploy]
+            role_arn = \(role)
+            source_profile = tool
+            """)
+        let backend = makeBackend(profileEnvironment(moto, config, profile: "deploy"))
+        #expect(try await fetch(backend, [Self.parameter])[Self.parameter].string == Self.value)
+        let assumed = try await backend.context.chain.credentials()
+        #expect(assumed.accessKeyID.hasPrefix("ASIA") && assumed.source == "profile deploy role \(role)")
+        #expect(runs(dir) == 1 && backend.callCount(service: "sts", operation: "AssumeRole") == 1)
+    }
+
     @Test func expiringProcessCredentialsAreRefreshedBeforeExpiration() async throws {
         let moto = try Moto.require()
         let dir = try TempDir()
