@@ -39,12 +39,12 @@ struct CredentialSources: CredentialLoader {
         throw AWSError.denied("no AWS credentials found; tried \(tried). Set one of them (for example AWS_PROFILE)")
     }
 
-    /// The sources in the order they are tried: the SDKs' order, except that a selected profile
-    /// with `role_arn` and `credential_source = Environment` goes before the environment (whose
-    /// keys are only that role's base credentials), as botocore does for a profile chosen with
-    /// `--profile`.
+    /// The sources in the order they are tried: the SDKs' order, except that a profile chosen by
+    /// name (`AWS_PROFILE`, `aws.profile`) with `role_arn` and `credential_source = Environment`
+    /// goes before the environment, whose keys are then only that role's base credentials (as
+    /// botocore does for a profile given with `--profile`).
     var order: [CredentialSource] {
-        guard let profile = config.profile, profile["role_arn"]?.isEmpty == false,
+        guard config.profileIsExplicit, let profile = config.profile, profile["role_arn"]?.isEmpty == false,
               profile["credential_source"] == "Environment" else { return CredentialSource.allCases }
         return [.profile] + CredentialSource.allCases.filter { $0 != .profile }
     }

@@ -199,6 +199,12 @@ import Testing
         #expect(recorded?["external_id"] as? String == externalID)
         #expect(recorded?["session_name"] as? String == "sa-external-test")
 
+        // The same keys as the default profile, not chosen by name: the environment's keys are used
+        // as they are (the SDKs' order).
+        let defaultProfile = try dir.write("default-config", "[default]\nrole_arn = \(role)\ncredential_source = Environment\n")
+        let unnamed = makeBackend(moto.environment(base.merging(["AWS_CONFIG_FILE": defaultProfile]) { $1 }))
+        #expect(try await unnamed.context.chain.credentials().source == "environment")
+
         // moto enforces the trust policy's ExternalId condition: a wrong one is refused.
         let wrong = makeBackend(moto.environment(base.merging(["AWS_PROFILE": "ext", "AWS_CONFIG_FILE": try profile("not-the-id")]) { $1 }))
         await #expect { try await fetch(wrong, [Self.parameter]) } throws: { ($0 as? AWSError)?.exitCode == .noPermission }
