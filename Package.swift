@@ -37,6 +37,7 @@ let package = Package(
         // SigV4, the AWS credential chain, SSM Parameter Store and Secrets Manager.
         .target(name: "SecretAgentAWS", dependencies: [
             "SecretAgentCore", "SecretTemplate",
+            "SecretAgentProcess", // credential_process runs through ChildProcess
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

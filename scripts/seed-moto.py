@@ -16,6 +16,9 @@ and ARNs that moto makes up. Everything else is fixed, so tests name the fixture
                         sa-test/json (a JSON object), sa-test/binary (SecretBinary)
                         sa-test/rotated (versions ROTATED_V1 → ROTATED_V2: AWSPREVIOUS, AWSCURRENT)
                         sa-test/batch/s01 … s25
+  IAM                   secret-agent-test (everything), -nobatch, -denied (nothing), -process
+                        (reads SSM), -assumer (may only assume secret-agent-external-role, which
+                        reads SSM and wants ExternalId sa-external-7c1e); secret-agent-test-role
 """
 import json
 import sys
@@ -64,6 +67,25 @@ def main():
     iam.put_role_policy(RoleName="secret-agent-test-role", PolicyName="read",
                         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow_all]}))
     out.append(("SECRET_AGENT_TEST_AWS_ROLE_ARN", role))
+
+    # credential_process: an identity that may read SSM parameters (moto authorizes SSM by
+    # action only: it checks every SSM call against Resource "*").
+    read_ssm = {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"], "Resource": "*"}
+    key, secret = user(iam, "secret-agent-process", [read_ssm])
+    out += [("SECRET_AGENT_TEST_AWS_PROCESS_ACCESS_KEY_ID", key), ("SECRET_AGENT_TEST_AWS_PROCESS_SECRET_ACCESS_KEY", secret)]
+    # credential_source with external_id: a user that may only assume secret-agent-external-role,
+    # whose trust policy names that user and requires the ExternalId (moto refuses a wrong
+    # ExternalId, but lets a missing one through) and which may read SSM parameters.
+    key, secret = user(iam, "secret-agent-assumer", [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                      "Resource": f"arn:aws:iam::{account}:role/secret-agent-external-role"}])
+    out += [("SECRET_AGENT_TEST_AWS_ASSUMER_ACCESS_KEY_ID", key), ("SECRET_AGENT_TEST_AWS_ASSUMER_SECRET_ACCESS_KEY", secret)]
+    external_trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{account}:user/secret-agent-assumer"},
+        "Condition": {"StringEquals": {"sts:ExternalId": "sa-external-7c1e"}}}]}
+    external = iam.create_role(RoleName="secret-agent-external-role", AssumeRolePolicyDocument=json.dumps(external_trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="secret-agent-external-role", PolicyName="read-ssm",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read_ssm]}))
+    out += [("SECRET_AGENT_TEST_AWS_EXTERNAL_ROLE_ARN", external), ("SECRET_AGENT_TEST_AWS_EXTERNAL_ID", "sa-external-7c1e")]
 
     ssm = client("ssm")
     ssm.put_parameter(Name="/docker/registry/url", Value="registry.example.com:5000", Type="String")

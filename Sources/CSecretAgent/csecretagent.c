@@ -44,6 +44,12 @@ static void reset_signals(void) {
 
 pid_t csa_spawn(const char *path, char *const argv[], char *const envp[],
                 int pdeathsig, int *errno_out) {
+    const int inherit[3] = {-1, -1, -1};
+    return csa_spawn_stdio(path, argv, envp, pdeathsig, inherit, errno_out);
+}
+
+pid_t csa_spawn_stdio(const char *path, char *const argv[], char *const envp[],
+                      int pdeathsig, const int stdio[3], int *errno_out) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         *errno_out = errno;
@@ -67,6 +73,16 @@ pid_t csa_spawn(const char *path, char *const argv[], char *const envp[],
                 _exit(127);
             }
             if (getppid() != parent) _exit(1); /* the parent died before prctl */
+        }
+        for (int i = 0; i < 3; i++) {
+            if (stdio[i] < 0) continue;
+            /* dup2 clears FD_CLOEXEC on the copy; a descriptor already at i keeps it: clear it. */
+            int rc = stdio[i] == i ? fcntl(i, F_SETFD, 0) : dup2(stdio[i], i);
+            if (rc < 0) {
+                int e = errno;
+                (void)!write(fds[1], &e, sizeof e);
+                _exit(127);
+            }
         }
         execve(path, argv, envp);
         int e = errno;

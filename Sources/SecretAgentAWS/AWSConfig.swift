@@ -32,6 +32,8 @@ enum AWSService: String, Sendable, CaseIterable {
 /// Settings, environment and shared files, with the precedence rules in one place.
 ///
 /// Environment variables win over the configuration file (`aws:`), which wins over the profile.
+/// Endpoint variants (`AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`,
+/// `AWS_STS_REGIONAL_ENDPOINTS` and their profile keys) are in `AWSConfig+Endpoints.swift`.
 struct AWSConfig: Sendable {
     let settings: AWSSettings
     let environment: [String: String]
@@ -101,14 +103,27 @@ struct AWSConfig: Sendable {
             throw AWSError.config("AWS region '\(region)' is not a region name (lowercase letters, digits and '-', such as eu-west-1); check AWS_REGION, aws.region and the profile's region")
         }
         if let configured = try configuredEndpoint(for: service) { return configured }
-        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        return Endpoint("https://\(service.signingName).\(region).\(suffix)")!
+        let fips = try useFIPSEndpoint
+        let dualStack = try useDualStackEndpoint
+        let host = Self.host(for: service, region: region, fips: fips, dualStack: dualStack)
+        return Endpoint("https://\(host)")!
     }
 
-    /// STS for the credential chain: regional when a region is known, else the global endpoint.
+    /// STS for the credential chain, with the region it is signed for: regional when a region is
+    /// known (the global endpoint for the legacy regions when `AWS_STS_REGIONAL_ENDPOINTS` /
+    /// `sts_regional_endpoints` is `legacy`), else the global endpoint (or us-east-1's FIPS /
+    /// dual-stack one when those are asked for).
     func stsEndpoint() throws(AWSError) -> (Endpoint, String) {
-        if let region = staticRegion { return (try endpoint(for: .sts, region: region), region) }
+        if let region = staticRegion {
+            if try configuredEndpoint(for: .sts) == nil, try usesGlobalSTSEndpoint(region: region) {
+                return (Endpoint("https://sts.amazonaws.com")!, "us-east-1")
+            }
+            return (try endpoint(for: .sts, region: region), region)
+        }
         if let configured = try configuredEndpoint(for: .sts) { return (configured, "us-east-1") }
+        let fips = try useFIPSEndpoint
+        let dualStack = try useDualStackEndpoint
+        if fips || dualStack { return (try endpoint(for: .sts, region: "us-east-1"), "us-east-1") }
         return (Endpoint("https://sts.amazonaws.com")!, "us-east-1")
     }
 }

@@ -9,6 +9,17 @@ enum CredentialSource: Sendable, Equatable, CaseIterable {
 
 /// Loads credentials from each source. `nil` from a source means "not configured here, try the
 /// next one"; an error means it is configured but failed, which stops the chain (as the SDKs do).
+///
+/// Profile keys read for credentials: `aws_access_key_id`, `aws_secret_access_key`,
+/// `aws_session_token`; `credential_process` (see ``CredentialProcess``); `role_arn` with
+/// `source_profile`, `credential_source` (`Environment`, `Ec2InstanceMetadata`, `EcsContainer`) or
+/// `web_identity_token_file`, and for the AssumeRole call `external_id`, `role_session_name`
+/// (also for web identity) and `duration_seconds`. `sso_session` / `sso_start_url` profiles are
+/// refused with the ways out (`aws sso login`, `aws configure export-credentials`).
+/// Environment variables: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+/// `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`, `AWS_ROLE_SESSION_NAME`,
+/// `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`, `AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)`;
+/// STS endpoints follow ``AWSConfig`` (`AWS_STS_REGIONAL_ENDPOINTS`, FIPS, dual-stack).
 struct CredentialSources: CredentialLoader {
     let config: AWSConfig
     let sts: STSClient
@@ -17,7 +28,7 @@ struct CredentialSources: CredentialLoader {
 
     func load(preferring known: CredentialSource?) async throws -> (AWSCredentials, CredentialSource) {
         if let known, let credentials = try await fetch(known) { return (credentials, known) }
-        for source in CredentialSource.allCases where source != known {
+        for source in order where source != known {
             if let credentials = try await fetch(source) { return (credentials, source) }
         }
         var tried = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, "
@@ -26,6 +37,16 @@ struct CredentialSources: CredentialLoader {
         tried += "AWS_CONTAINER_CREDENTIALS_FULL_URI/RELATIVE_URI"
         tried += config.metadataEndpoint.map { ", EC2 instance metadata at \($0)" } ?? " (instance metadata disabled)"
         throw AWSError.denied("no AWS credentials found; tried \(tried). Set one of them (for example AWS_PROFILE)")
+    }
+
+    /// The sources in the order they are tried: the SDKs' order, except that a profile chosen by
+    /// name (`AWS_PROFILE`, `aws.profile`) with `role_arn` and `credential_source = Environment`
+    /// goes before the environment, whose keys are then only that role's base credentials (as
+    /// botocore does for a profile given with `--profile`).
+    var order: [CredentialSource] {
+        guard config.profileIsExplicit, let profile = config.profile, profile["role_arn"]?.isEmpty == false,
+              profile["credential_source"] == "Environment" else { return CredentialSource.allCases }
+        return [.profile] + CredentialSource.allCases.filter { $0 != .profile }
     }
 
     func fetch(_ source: CredentialSource) async throws -> AWSCredentials? {
@@ -78,8 +99,11 @@ struct CredentialSources: CredentialLoader {
             return AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: profile["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 }, source: label)
         }()
         guard let role = profile["role_arn"], !role.isEmpty else {
-            if staticKeys == nil, profile["credential_process"] != nil || profile["sso_session"] != nil || profile["sso_start_url"] != nil {
-                throw AWSError.config("AWS \(label) uses credential_process or SSO, which secret-agent does not run; export credentials (aws configure export-credentials) or use a role")
+            if staticKeys == nil, let command = profile["credential_process"], !command.isEmpty {
+                return try await CredentialProcess(profile: name, commandLine: command, environment: config.environment, logger: logger).credentials()
+            }
+            if staticKeys == nil, profile["sso_session"] != nil || profile["sso_start_url"] != nil {
+                throw Self.ssoUnsupported(name)
             }
             return staticKeys
         }
@@ -112,8 +136,12 @@ struct CredentialSources: CredentialLoader {
         } else {
             throw AWSError.config("AWS \(label) has role_arn but no source_profile, credential_source or web_identity_token_file")
         }
-        return try await sts.assumeRole(roleARN: role, sessionName: session, externalID: profile["external_id"],
-                                        durationSeconds: profile["duration_seconds"], with: source, label: "\(label) role \(role)")
+        let duration = profile["duration_seconds"].flatMap { $0.isEmpty ? nil : $0 }
+        if let duration, Int(duration).map({ $0 <= 0 }) ?? true {
+            throw AWSError.config("AWS \(label): duration_seconds must be a whole number of seconds (900 to the role's maximum session duration), got '\(duration)'")
+        }
+        return try await sts.assumeRole(roleARN: role, sessionName: session, externalID: profile["external_id"].flatMap { $0.isEmpty ? nil : $0 },
+                                        durationSeconds: duration, with: source, label: "\(label) role \(role)")
     }
 
     /// ECS / EKS Pod Identity credentials from `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` or `_FULL_URI`.
@@ -139,6 +167,14 @@ struct CredentialSources: CredentialLoader {
 }
 
 extension CredentialSources {
+    /// The error for an IAM Identity Center (SSO) profile, which the agent does not log in to.
+    static func ssoUnsupported(_ profile: String) -> AWSError {
+        AWSError.config("AWS profile '\(profile)' uses IAM Identity Center (SSO), which secret-agent does not log in to. "
+            + "Either run `aws sso login --profile \(profile)` and give the agent a profile with "
+            + "`credential_process = aws configure export-credentials --profile \(profile) --format process`, "
+            + "or export credentials with `aws configure export-credentials --profile \(profile) --format env`")
+    }
+
     /// The hosts besides loopback addresses that `AWS_CONTAINER_CREDENTIALS_FULL_URI` may name
     /// over plain http, as botocore's `ContainerMetadataFetcher`: ECS, EKS Pod Identity (IPv4
     /// and IPv6) and `localhost` (AWS IoT Greengrass).

@@ -27,13 +27,13 @@ public struct ChildProcess: Sendable, Hashable {
     }
 
     static func spawn(
-        command: [String], environment: [String: String], pdeathsig: Int32,
+        command: [String], environment: [String: String], pdeathsig: Int32, stdio: [Int32] = [-1, -1, -1],
         onSpawned: (@Sendable (pid_t) -> Void)?, onExit: (@Sendable (pid_t, TerminationStatus) -> Void)?
     ) async throws(ProcessError) -> ChildProcess {
         let prepared = try prepareCommand(command, environment)
         let result = await SignalHub.shared.spawn(
             path: prepared.path, arguments: command, environment: prepared.environment,
-            pdeathsig: pdeathsig, onSpawned: onSpawned, onExit: onExit)
+            pdeathsig: pdeathsig, stdio: stdio, onSpawned: onSpawned, onExit: onExit)
         return ChildProcess(pid: try result.get())
     }
 

@@ -81,9 +81,11 @@ extension SignalHub {
     }
 
     /// Forks and execs on the hub thread. `path` is already resolved (no PATH search here);
+    /// `stdio` gives the child's descriptors 0, 1 and 2 (-1 inherits the agent's);
     /// `onSpawned` runs on the hub thread before any later signal is handled.
     func spawn(
         path: String, arguments: [String], environment: [String], pdeathsig: Int32,
+        stdio: [Int32] = [-1, -1, -1],
         onSpawned: (@Sendable (pid_t) -> Void)? = nil,
         onExit: (@Sendable (pid_t, TerminationStatus) -> Void)? = nil
     ) async -> Result<pid_t, ProcessError> {
@@ -92,7 +94,7 @@ extension SignalHub {
                 var spawnErrno: Int32 = 0
                 let pid = withCStringArray(arguments) { argv in
                     withCStringArray(environment) { envp in
-                        csa_spawn(path, argv, envp, pdeathsig, &spawnErrno)
+                        stdio.withUnsafeBufferPointer { csa_spawn_stdio(path, argv, envp, pdeathsig, $0.baseAddress!, &spawnErrno) }
                     }
                 }
                 guard pid > 0 else {

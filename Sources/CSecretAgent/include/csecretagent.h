@@ -27,6 +27,11 @@
 pid_t csa_spawn(const char *path, char *const argv[], char *const envp[],
                 int pdeathsig, int *errno_out);
 
+/* csa_spawn with the child's standard descriptors: stdio[i] >= 0 becomes the
+ * child's descriptor i (dup2, so a close-on-exec pipe end works); -1 inherits. */
+pid_t csa_spawn_stdio(const char *path, char *const argv[], char *const envp[],
+                      int pdeathsig, const int stdio[3], int *errno_out);
+
 /* Resets every disposition to SIG_DFL, unblocks every signal and execve()s in
  * place (same pid). Returns only on failure (-1, errno); then the previous
  * mask and dispositions are restored. */
