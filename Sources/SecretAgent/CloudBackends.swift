@@ -35,6 +35,8 @@ final class CloudBackends: Backends {
         // SPEC §6: the AWS client follows no redirects (a signed request, its session token and
         // body would go wherever `Location` points); the Vault client follows one hop itself.
         httpConfig.redirectConfiguration = .disallow
+        // vault.tls_server_name / VAULT_TLS_SERVER_NAME: requests name that host, connected to the address's.
+        if needsVault { httpConfig.dnsOverride = VaultBackend.dnsOverride(settings: config.vault ?? VaultSettings(), environment: environment) }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
         var aws: AWSBackend?
         if needsAWS || config.vault?.auth.method == .aws {

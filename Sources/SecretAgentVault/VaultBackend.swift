@@ -43,6 +43,13 @@ public final class VaultBackend: Sendable {
          awsSigner: (any VaultAWSLoginSigner)?, clock: any VaultClock, jitter: Jitter) throws {
         let options = try VaultOptions(settings: settings, environment: environment)
         let client = try VaultClient(options: options, http: httpClient, logger: logger)
+        if options.skipVerify {
+            logger.warning("TLS verification of the Vault server is OFF (VAULT_SKIP_VERIFY or vault.tls_skip_verify): anyone on the network path can read the token and the secrets; set a CA (vault.ca_cert / VAULT_CACERT) instead",
+                           metadata: ["address": "\(options.address)"])
+        }
+        if let tls = options.clientCert {
+            logger.debug("Vault client certificate for mutual TLS", metadata: ["client_cert": "\(tls)"])
+        }
         let auth = Authenticator(settings: settings.auth, environment: environment, client: client, awsSigner: awsSigner)
         // New tokens, from the token manager to the lease manager (leases die with their token).
         let (tokenChanges, tokenContinuation) = AsyncStream.makeStream(of: TokenChange.self)
@@ -57,6 +64,15 @@ public final class VaultBackend: Sendable {
             await leases.shutdown(revoke: revokeOnShutdown)
             await tokens.shutdown()
         })
+    }
+
+    /// The mapping the shared HTTP client needs in its `dnsOverride` for `vault.tls_server_name`
+    /// / `VAULT_TLS_SERVER_NAME` (or `BAO_TLS_SERVER_NAME`): requests go to that name, so it is
+    /// sent as SNI and verified, and the client connects to the address's host instead. Empty
+    /// when there is no such name (or the configuration does not work: `init` says why).
+    public static func dnsOverride(settings: VaultSettings, environment: [String: String]) -> [String: String] {
+        guard let override = (try? VaultOptions(settings: settings, environment: environment))?.serverNameOverride else { return [:] }
+        return [override.name: override.host]
     }
 
     /// The provider serving `vault:` locators (name "vault").
