@@ -26,7 +26,11 @@ public final class VaultBackend: Sendable {
     ///
     /// - Parameters:
     ///   - environment: the agent's environment (`VAULT_ADDR`, `BAO_ADDR`, `VAULT_NAMESPACE`,
-    ///     `VAULT_CACERT`, `VAULT_TOKEN`, `BAO_TOKEN`, `HOME` …), which wins over `settings`.
+    ///     `VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_TLS_SERVER_NAME`, `VAULT_CLIENT_CERT`,
+    ///     `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY` — each also as `BAO_…` —, `VAULT_TOKEN`,
+    ///     `BAO_TOKEN`, `HOME` …), which wins over `settings`. With `VAULT_TLS_SERVER_NAME` the
+    ///     client must carry `dnsOverride(settings:environment:)`. `VAULT_SKIP_VERIFY` is logged
+    ///     as a warning each time a backend is made (every start and reload).
     ///   - httpClient: the shared client; TLS settings are applied per request. It must follow no
     ///     redirects (`redirectConfiguration = .disallow`): the Vault client follows one itself,
     ///     to the same origin only, so the token never leaves for another server.
