@@ -59,6 +59,8 @@ final class CloudBackends: Backends {
                 logger.info("Vault network: \(summary)")
                 var vaultConfig = httpConfig
                 vaultConfig.useProxy(proxy)
+                // vault.tls_server_name / VAULT_TLS_SERVER_NAME: requests name that host, connected to the address's.
+                vaultConfig.dnsOverride = VaultBackend.dnsOverride(settings: settings, environment: environment)
                 let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: vaultConfig)
                 vaultHTTP = http
                 let backend = try VaultBackend(settings: settings, environment: environment,

@@ -59,7 +59,7 @@ public struct TemplateSpec: Sendable, Equatable {
     init(node: ConfigNode, baseDirectory: String, outputDir: String) throws(AgentError) {
         try node.allowOnly(Self.keys)
         let sourceText = try node.string("source")
-        let contents = try node.string("contents")
+        let contents = try node.string("contents", expand: false)  // template text: {{ env:VAR }} is the way
         switch (sourceText, contents) {
         case (let s?, nil): source = .file(Paths.resolve(s, against: baseDirectory))
         case (nil, let c?): source = .contents(c)
@@ -148,7 +148,7 @@ public struct ExecSpec: Sendable, Equatable {
         try node.allowOnly(Self.keys)
         self.init()
         command = try node.stringList("command", allowSingle: true) ?? []
-        env = (try node.stringMap("env") ?? []).map { EnvEntry(name: $0.0, template: $0.1) }
+        env = (try node.stringMap("env", expand: false) ?? []).map { EnvEntry(name: $0.0, template: $0.1) }
         for entry in env where !EnvEntry.isValidName(entry.name) {
             throw AgentError.config("\(node.location): exec.env name '\(entry.name)' is not a valid variable name")
         }

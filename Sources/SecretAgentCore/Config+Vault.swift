@@ -1,11 +1,21 @@
 /// The `vault:` block of the configuration.
 ///
 /// `VAULT_ADDR`, then `BAO_ADDR`, win over `address`; `VAULT_NAMESPACE` over `namespace`;
-/// `VAULT_CACERT` over `ca_cert`. The Vault module applies that precedence.
+/// `VAULT_CACERT` over `ca_cert`; `VAULT_CAPATH` over `ca_path`; `VAULT_TLS_SERVER_NAME` over
+/// `tls_server_name`; `VAULT_CLIENT_CERT` / `VAULT_CLIENT_KEY` over `client_cert` / `client_key`
+/// (each also as `BAO_…`). The Vault module applies that precedence.
 public struct VaultSettings: Sendable, Equatable {
     public var address: String?
     public var namespace: String?
     public var caCert: String?
+    /// `ca_path`: a directory of PEM files, all trusted (like `VAULT_CAPATH`); `ca_cert` wins.
+    public var caPath: String?
+    /// `tls_server_name`: the name sent as SNI and verified in the server's certificate.
+    public var tlsServerName: String?
+    /// `client_cert`: a PEM certificate (chain) for mutual TLS; needs `client_key`.
+    public var clientCert: String?
+    /// `client_key`: the PEM private key of `client_cert`. Never logged.
+    public var clientKey: String?
     /// Turns TLS verification off; only for development.
     public var tlsSkipVerify: Bool
     public var auth: VaultAuthSettings
@@ -20,8 +30,13 @@ public struct VaultSettings: Sendable, Equatable {
 
     public init(address: String? = nil, namespace: String? = nil, caCert: String? = nil, tlsSkipVerify: Bool = false,
                 auth: VaultAuthSettings = VaultAuthSettings(), revokeOnShutdown: Bool = false,
-                timeout: Duration = .seconds(30)) {
+                timeout: Duration = .seconds(30), caPath: String? = nil, tlsServerName: String? = nil,
+                clientCert: String? = nil, clientKey: String? = nil) {
         self.address = address
+        self.caPath = caPath
+        self.tlsServerName = tlsServerName
+        self.clientCert = clientCert
+        self.clientKey = clientKey
         self.namespace = namespace
         self.caCert = caCert
         self.tlsSkipVerify = tlsSkipVerify
@@ -31,7 +46,7 @@ public struct VaultSettings: Sendable, Equatable {
     }
 
     static let keys: Set<String> = ["address", "namespace", "ca_cert", "tls_skip_verify", "auth", "revoke_on_shutdown", "timeout",
-                                    "proxy"]
+                                    "proxy", "ca_path", "tls_server_name", "client_cert", "client_key"]
 
     /// Reads the block, rejecting unknown keys; relative file paths resolve against `baseDirectory`.
     public init(node: ConfigNode, baseDirectory: String) throws(AgentError) {
@@ -40,6 +55,10 @@ public struct VaultSettings: Sendable, Equatable {
         self.namespace = try node.string("namespace")
         self.caCert = try node.string("ca_cert").map { Paths.resolve($0, against: baseDirectory) }
         self.tlsSkipVerify = try node.bool("tls_skip_verify") ?? false
+        self.caPath = try node.string("ca_path").map { Paths.resolve($0, against: baseDirectory) }
+        self.tlsServerName = try node.string("tls_server_name")
+        self.clientCert = try node.string("client_cert").map { Paths.resolve($0, against: baseDirectory) }
+        self.clientKey = try node.string("client_key").map { Paths.resolve($0, against: baseDirectory) }
         self.revokeOnShutdown = try node.bool("revoke_on_shutdown") ?? false
         self.timeout = try node.duration("timeout") ?? .seconds(30)
         self.proxy = try node.string("proxy")
@@ -61,6 +80,8 @@ public struct VaultSettings: Sendable, Equatable {
 public struct VaultAuthSettings: Sendable, Equatable {
     public enum Method: String, Sendable, CaseIterable {
         case token, approle, jwt, kubernetes, aws
+        /// TLS client certificate (`vault.client_cert` / `VAULT_CLIENT_CERT`), with `name` the cert role.
+        case cert
     }
 
     public var method: Method
@@ -69,6 +90,9 @@ public struct VaultAuthSettings: Sendable, Equatable {
     /// The role for jwt, kubernetes and aws; for approle (which logs in with role_id) the role's
     /// name, used only to check where a wrapped secret_id was made.
     public var role: String?
+    /// `name`: the cert role for the `cert` method (optional: the server tries every role).
+    public var name: String?
+    /// `token_file` for the `token` method: re-read when it changes (another process refreshes it).
     public var tokenFile: String?
     public var roleIDFile: String?
     public var roleID: String?
@@ -91,7 +115,8 @@ public struct VaultAuthSettings: Sendable, Equatable {
     }
 
     static let keys: Set<String> = ["method", "mount", "role", "token_file", "role_id", "role_id_file", "secret_id_file",
-                                    "secret_id_wrapped", "secret_id_wrapping_path", "jwt_file", "token_path", "aws_server_id"]
+                                    "secret_id_wrapped", "secret_id_wrapping_path", "jwt_file", "token_path", "aws_server_id",
+                                    "name"]
 
     public init(node: ConfigNode, baseDirectory: String) throws(AgentError) {
         try node.allowOnly(Self.keys)
@@ -102,6 +127,7 @@ public struct VaultAuthSettings: Sendable, Equatable {
         self.method = method
         self.mount = try node.string("mount")
         self.role = try node.string("role")
+        self.name = try node.string("name")
         self.tokenFile = try node.string("token_file").map { Paths.resolve($0, against: baseDirectory) }
         self.roleID = try node.string("role_id")
         self.roleIDFile = try node.string("role_id_file").map { Paths.resolve($0, against: baseDirectory) }

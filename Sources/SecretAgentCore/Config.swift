@@ -59,8 +59,10 @@ public struct AgentConfig: Sendable {
     }
 
     /// Parses configuration text; `file` names it in messages and anchors relative paths.
+    /// `${VAR}` / `${VAR:-default}` in values expand from `environment` (not in template text:
+    /// `contents:`, `exec.env`); see `ConfigExpansion`.
     public static func parse(yaml: String, file: String, environment: [String: String], uid: UInt32 = getuid()) throws(AgentError) -> AgentConfig {
-        let root = try ConfigNode.parse(yaml: yaml, file: file)
+        let root = try ConfigNode.parse(yaml: yaml, file: file, environment: environment)
         try root.allowOnly(topKeys)
         let base = Paths.directory(of: file)
         var config = AgentConfig(baseDirectory: base, environment: environment, uid: uid)

@@ -2,32 +2,42 @@
 ///
 /// Every block of the configuration reads itself through this type, so unknown keys, wrong types
 /// and unquoted `{{` values are reported the same way everywhere (exit 78).
+///
+/// With an environment, every scalar value read (strings, list items, numbers, booleans,
+/// durations) goes through `ConfigExpansion` (`${VAR}`, `${VAR:-default}`, `$$`) — except where
+/// the reader asks for template text (`expand: false`: `contents:`, `exec.env` values).
 public struct ConfigNode {
     let mapping: YAMLNode.Mapping
     /// The dotted path of this block (`vault.auth`), for messages.
     public let path: String
     /// The configuration file, for messages.
     public let file: String
+    /// Where `${VAR}` in values is looked up; nil: values are taken as written.
+    let environment: [String: String]?
 
-    init(mapping: YAMLNode.Mapping, path: String, file: String) {
+    init(mapping: YAMLNode.Mapping, path: String, file: String, environment: [String: String]?) {
         self.mapping = mapping
         self.path = path
         self.file = file
+        self.environment = environment
     }
 
     /// Parses a YAML document whose top level must be a mapping.
-    public static func parse(yaml: String, file: String) throws(AgentError) -> ConfigNode {
+    ///
+    /// - Parameter environment: expands `${VAR}` in values (see `ConfigExpansion`); nil leaves
+    ///   values as written.
+    public static func parse(yaml: String, file: String, environment: [String: String]? = nil) throws(AgentError) -> ConfigNode {
         let node: YAMLNode?
         do {
             node = try YAML.compose(yaml)
         } catch {
             throw AgentError.config(Self.describe(error, yaml: yaml, file: file))
         }
-        guard let node else { return ConfigNode(mapping: YAMLNode.Mapping([]), path: "", file: file) }
+        guard let node else { return ConfigNode(mapping: YAMLNode.Mapping([]), path: "", file: file, environment: environment) }
         guard case .mapping(let mapping) = node else {
             throw AgentError.config("\(file):\(node.mark?.line ?? 1): the configuration must be a mapping of keys (aws:, vault:, templates:, exec: …)")
         }
-        return ConfigNode(mapping: mapping, path: "", file: file)
+        return ConfigNode(mapping: mapping, path: "", file: file, environment: environment)
     }
 
     private static func describe(_ error: YAMLError, yaml: String, file: String) -> String {
@@ -97,11 +107,25 @@ public struct ConfigNode {
         return false
     }
 
-    /// A string value; numbers and booleans are taken as written.
-    public func string(_ name: String) throws(AgentError) -> String? {
+    /// A scalar's text with `${VAR}` expanded (when this node has an environment and `expand`).
+    func text(_ scalar: YAMLNode.Scalar, of n: YAMLNode, key: String, expand: Bool = true) throws(AgentError) -> String {
+        guard expand, let environment else { return scalar.string }
+        do {
+            return try ConfigExpansion.expand(scalar.string, environment: environment)
+        } catch {
+            switch error {
+            case .unset(let variable):
+                throw AgentError.config("\(line(of: n)): '\(key)' uses ${\(variable)}, which is not set in the agent's environment; set \(variable), give a default (${\(variable):-value}), or write $$ for a literal $")
+            }
+        }
+    }
+
+    /// A string value; numbers and booleans are taken as written. `expand: false` reads template
+    /// text, where `${…}` is not expanded.
+    public func string(_ name: String, expand: Bool = true) throws(AgentError) -> String? {
         guard let n = node(name), !isNull(n) else { return nil }
         switch n {
-        case .scalar(let s): return s.string
+        case .scalar(let s): return try text(s, of: n, key: key(name), expand: expand)
         case .mapping(let m) where m.count == 1 && m.first?.key.mapping != nil:
             throw AgentError.config("\(line(of: n)): '\(key(name))' is a YAML mapping; values that start with {{ must be quoted: \(name): \"{{ ref }}\"")
         default:
@@ -120,7 +144,7 @@ public struct ConfigNode {
     public func bool(_ name: String) throws(AgentError) -> Bool? {
         guard let n = node(name), !isNull(n) else { return nil }
         guard case .scalar(let s) = n else { throw AgentError.config("\(line(of: n)): '\(key(name))' must be true or false") }
-        switch s.string.lowercased() {
+        switch try text(s, of: n, key: key(name)).lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
         default: throw AgentError.config("\(line(of: n)): '\(key(name))' must be true or false")
@@ -129,7 +153,7 @@ public struct ConfigNode {
 
     public func int(_ name: String) throws(AgentError) -> Int? {
         guard let n = node(name), !isNull(n) else { return nil }
-        guard case .scalar(let s) = n, let v = Int(s.string) else {
+        guard case .scalar(let s) = n, let v = Int(try text(s, of: n, key: key(name))) else {
             throw AgentError.config("\(line(of: n)): '\(key(name))' must be an integer")
         }
         return v
@@ -150,15 +174,15 @@ public struct ConfigNode {
         switch n {
         case .sequence(let seq):
             var out: [String] = []
-            for item in seq {
+            for (i, item) in seq.enumerated() {
                 guard case .scalar(let s) = item else {
                     throw AgentError.config("\(line(of: item)): items of '\(key(name))' must be strings")
                 }
-                out.append(s.string)
+                out.append(try text(s, of: item, key: "\(key(name))[\(i)]"))
             }
             return out
         case .scalar(let s) where allowSingle:
-            return [s.string]
+            return [try text(s, of: n, key: key(name))]
         default:
             throw AgentError.config("\(line(of: n)): '\(key(name))' must be a list of strings")
         }
@@ -170,7 +194,7 @@ public struct ConfigNode {
         guard case .mapping(let m) = n else {
             throw AgentError.config("\(line(of: n)): '\(key(name))' must be a mapping of keys")
         }
-        return ConfigNode(mapping: m, path: key(name), file: file)
+        return ConfigNode(mapping: m, path: key(name), file: file, environment: environment)
     }
 
     /// A list of blocks (such as `templates:`).
@@ -184,17 +208,18 @@ public struct ConfigNode {
             guard case .mapping(let m) = item else {
                 throw AgentError.config("\(line(of: item)): each item of '\(key(name))' must be a mapping of keys")
             }
-            out.append(ConfigNode(mapping: m, path: "\(key(name))[\(i)]", file: file))
+            out.append(ConfigNode(mapping: m, path: "\(key(name))[\(i)]", file: file, environment: environment))
         }
         return out
     }
 
-    /// A mapping of string keys to string values (such as `exec.env`), in file order.
-    public func stringMap(_ name: String) throws(AgentError) -> [(String, String)]? {
+    /// A mapping of string keys to string values (such as `exec.env`), in file order;
+    /// `expand: false` for template text.
+    public func stringMap(_ name: String, expand: Bool = true) throws(AgentError) -> [(String, String)]? {
         guard let b = try block(name) else { return nil }
         var out: [(String, String)] = []
         for k in b.keys {
-            guard let v = try b.string(k) else {
+            guard let v = try b.string(k, expand: expand) else {
                 throw AgentError.config("\(b.line(of: b.node(k)!)): '\(b.key(k))' needs a value")
             }
             out.append((k, v))

@@ -25,7 +25,7 @@ public struct ProxyURL: Sendable, Hashable, CustomStringConvertible {
     /// never contains the password.
     public static func parse(_ text: String, origin: String) throws(AgentError) -> ProxyURL {
         var rest = Substring(text.trimmingWhitespace)
-        if let range = rest.range(of: "://") {
+        if let range = rest.firstRange(of: "://") {
             let scheme = rest[..<range.lowerBound].lowercased()
             guard scheme == "http" else {
                 throw AgentError.config("\(origin) must be an http:// proxy URL such as http://proxy.example.com:3128 (got a \(scheme):// URL; TLS and SOCKS proxies are not supported)")
@@ -219,7 +219,7 @@ struct ProxyTarget {
     let port: Int
 
     init?(url: String) {
-        guard let range = url.range(of: "://") else { return nil }
+        guard let range = url.firstRange(of: "://") else { return nil }
         scheme = url[..<range.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
         var authority = url[range.upperBound...]

@@ -22,7 +22,7 @@ actor TokenManager {
     }
 
     let auth: Authenticator
-    private let logger: Logger
+    let logger: Logger
     private let clock: any VaultClock
     private var current: AuthToken?
     private var generation = 0
@@ -31,6 +31,11 @@ actor TokenManager {
     private var loop: Task<Void, Never>?
     private let changes: AsyncStream<TokenChange>.Continuation
     private var stopped = false
+    /// The token file's stamp when last read (`TokenManager+File.swift`).
+    var tokenFileStamp: FileStamp?
+
+    /// The token in use, for comparisons (never logged).
+    var currentToken: String? { current?.token }
 
     /// - Parameter changes: where new tokens are announced; finished by `shutdown()`.
     init(auth: Authenticator, logger: Logger, changes: AsyncStream<TokenChange>.Continuation,
@@ -56,6 +61,7 @@ actor TokenManager {
 
     /// The token to use, logging in first if there is none.
     func token() async throws(VaultError) -> Handle {
+        if current != nil { await refreshFromTokenFile(force: false) }
         if let current { return Handle(token: current.token, generation: generation) }
         return try await login(reason: "first use")
     }
@@ -77,6 +83,8 @@ actor TokenManager {
     /// valid, log in again. True when there is a new token worth retrying with.
     func rejected(generation rejected: Int) async -> Bool {
         if rejected != generation { return true }  // a newer token is already there
+        await refreshFromTokenFile(force: true)
+        if rejected != generation { return true }  // the token file held a new token
         guard let current,
               let check = try? await auth.client.send(.GET, "auth/token/lookup-self", token: current.token),
               check.status == 403 else {
@@ -88,7 +96,7 @@ actor TokenManager {
     }
 
     @discardableResult
-    private func login(reason: String, oldExpiry: ContinuousClock.Instant? = nil) async throws(VaultError) -> Handle {
+    func login(reason: String, oldExpiry: ContinuousClock.Instant? = nil) async throws(VaultError) -> Handle {
         if let pendingLogin {
             _ = try? await pendingLogin.value
             if let current { return Handle(token: current.token, generation: generation) }
@@ -107,6 +115,7 @@ actor TokenManager {
         }
         let old = current
         current = fresh
+        if let file = watchedTokenFile { tokenFileStamp = FileStamp(file) }
         schedule.loggedIn()
         if loop == nil && !stopped {
             loop = Task { [weak self] in await self?.run() }

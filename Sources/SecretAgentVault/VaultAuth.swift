@@ -38,7 +38,7 @@ struct Authenticator: Sendable {
     /// For messages: "approle login (auth/approle/, role 'web')", "token auth (VAULT_TOKEN)".
     func describe(role: String?) -> String {
         if method == .token { return "token auth (\(tokenSourceName ?? "no token found"))" }
-        var who = (role ?? settings.role).map { "role '\($0)'" }
+        var who = (role ?? settings.role ?? (method == .cert ? settings.name : nil)).map { "role '\($0)'" }
         if who == nil && method == .approle {
             who = settings.roleIDFile.map { "role_id from \($0)" } ?? "role_id from vault.auth.role_id"
         }
@@ -49,7 +49,7 @@ struct Authenticator: Sendable {
         switch method {
         case .token:
             guard let (token, _) = try tokenFromSources() else {
-                throw VaultError(.config, "no Vault token: set VAULT_TOKEN or BAO_TOKEN, vault.auth.token_file, or write ~/.vault-token; or choose another vault.auth.method (approle, jwt, kubernetes, aws)")
+                throw VaultError(.config, "no Vault token: set VAULT_TOKEN or BAO_TOKEN, vault.auth.token_file, or write ~/.vault-token; or choose another vault.auth.method (approle, jwt, kubernetes, aws, cert)")
             }
             return try await lookupSelf(token)
         case .approle:
@@ -82,6 +82,8 @@ struct Authenticator: Sendable {
             return try await exchange(["role": .string(role), "jwt": .string(jwt)], sensitive: [jwt], headers: [])
         case .aws:
             return try await awsLogin()
+        case .cert:
+            return try await certLogin()
         }
     }
 
@@ -100,7 +102,8 @@ struct Authenticator: Sendable {
         if case .list(let items)? = auth["policies"] { policies = items.compactMap(\.stringValue) }
         return AuthToken(token: token, accessor: auth["accessor"]?.stringValue, ttl: ttl, increment: ttl,
                          renewable: auth["renewable"]?.boolValue ?? false, obtained: .now, policies: policies,
-                         role: auth["metadata"]?["role_name"]?.stringValue ?? auth["metadata"]?["role"]?.stringValue ?? settings.role)
+                         role: auth["metadata"]?["role_name"]?.stringValue ?? auth["metadata"]?["role"]?.stringValue
+                            ?? auth["metadata"]?["cert_name"]?.stringValue ?? settings.role ?? settings.name)
     }
 
     /// `auth/token/lookup-self`: validates a token and learns its TTL.

@@ -56,6 +56,18 @@ extension Authenticator {
         return WrappingPathRule(mount: mount, role: settings.role, configured: configured, namespace: client.namespace)
     }
 
+    /// `auth/<mount>/login` of the cert method: the server reads the TLS client certificate of
+    /// the connection (`vault.client_cert` / `VAULT_CLIENT_CERT`); the body names the cert role
+    /// (`vault.auth.name`) when one is configured, else the server tries every role.
+    func certLogin() async throws(VaultError) -> AuthToken {
+        guard client.options.clientCert != nil, client.address.hasPrefix("https://") else {
+            throw VaultError(.config, "vault.auth.method cert logs in with a TLS client certificate: use an https:// address and set vault.client_cert and vault.client_key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)")
+        }
+        var body: [String: Value] = [:]
+        if let name = settings.name { body["name"] = .string(name) }
+        return try await exchange(body, sensitive: [], headers: [])
+    }
+
     /// The IAM flavour of `auth/aws/login`: a signed GetCallerIdentity, base64-encoded.
     func awsLogin() async throws(VaultError) -> AuthToken {
         guard let signer = awsSigner else {

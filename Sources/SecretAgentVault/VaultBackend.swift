@@ -26,7 +26,11 @@ public final class VaultBackend: Sendable {
     ///
     /// - Parameters:
     ///   - environment: the agent's environment (`VAULT_ADDR`, `BAO_ADDR`, `VAULT_NAMESPACE`,
-    ///     `VAULT_CACERT`, `VAULT_TOKEN`, `BAO_TOKEN`, `HOME` …), which wins over `settings`.
+    ///     `VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_TLS_SERVER_NAME`, `VAULT_CLIENT_CERT`,
+    ///     `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY` — each also as `BAO_…` —, `VAULT_TOKEN`,
+    ///     `BAO_TOKEN`, `HOME` …), which wins over `settings`. With `VAULT_TLS_SERVER_NAME` the
+    ///     client must carry `dnsOverride(settings:environment:)`. `VAULT_SKIP_VERIFY` is logged
+    ///     as a warning each time a backend is made (every start and reload).
     ///   - httpClient: the shared client; TLS settings are applied per request. It must follow no
     ///     redirects (`redirectConfiguration = .disallow`): the Vault client follows one itself,
     ///     to the same origin only, so the token never leaves for another server.
@@ -43,6 +47,13 @@ public final class VaultBackend: Sendable {
          awsSigner: (any VaultAWSLoginSigner)?, clock: any VaultClock, jitter: Jitter) throws {
         let options = try VaultOptions(settings: settings, environment: environment)
         let client = try VaultClient(options: options, http: httpClient, logger: logger)
+        if options.skipVerify {
+            logger.warning("TLS verification of the Vault server is OFF (VAULT_SKIP_VERIFY or vault.tls_skip_verify): anyone on the network path can read the token and the secrets; set a CA (vault.ca_cert / VAULT_CACERT) instead",
+                           metadata: ["address": "\(options.address)"])
+        }
+        if let tls = options.clientCert {
+            logger.debug("Vault client certificate for mutual TLS", metadata: ["client_cert": "\(tls)"])
+        }
         let auth = Authenticator(settings: settings.auth, environment: environment, client: client, awsSigner: awsSigner)
         // New tokens, from the token manager to the lease manager (leases die with their token).
         let (tokenChanges, tokenContinuation) = AsyncStream.makeStream(of: TokenChange.self)
@@ -57,6 +68,15 @@ public final class VaultBackend: Sendable {
             await leases.shutdown(revoke: revokeOnShutdown)
             await tokens.shutdown()
         })
+    }
+
+    /// The mapping the shared HTTP client needs in its `dnsOverride` for `vault.tls_server_name`
+    /// / `VAULT_TLS_SERVER_NAME` (or `BAO_TLS_SERVER_NAME`): requests go to that name, so it is
+    /// sent as SNI and verified, and the client connects to the address's host instead. Empty
+    /// when there is no such name (or the configuration does not work: `init` says why).
+    public static func dnsOverride(settings: VaultSettings, environment: [String: String]) -> [String: String] {
+        guard let override = (try? VaultOptions(settings: settings, environment: environment))?.serverNameOverride else { return [:] }
+        return [override.name: override.host]
     }
 
     /// The provider serving `vault:` locators (name "vault").

@@ -27,6 +27,9 @@ struct VaultResponse: Sendable {
 /// HTTP client must follow none: `redirectConfiguration = .disallow`). It knows nothing about auth or KV.
 final class VaultClient: Sendable {
     let address: String
+    /// Where requests go: the address, with `tls_server_name` in place of its host when set
+    /// (the HTTP client's `dnsOverride` maps that name back to the host).
+    let requestBase: String
     let namespace: String?
     let options: VaultOptions
     private let http: HTTPClient
@@ -42,19 +45,8 @@ final class VaultClient: Sendable {
         self.namespace = options.namespace
         self.http = http
         self.logger = logger
-        if options.address.hasPrefix("https://") && (options.caCert != nil || options.skipVerify) {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            if let ca = options.caCert {
-                guard FileBytes.isReadable(ca) else {
-                    throw VaultError(.config, "Vault CA certificate \(ca) (vault.ca_cert or VAULT_CACERT) cannot be read")
-                }
-                tls.trustRoots = .file(ca)
-            }
-            if options.skipVerify { tls.certificateVerification = .none }
-            self.tls = tls
-        } else {
-            self.tls = nil
-        }
+        self.requestBase = options.serverNameOverride?.requestBase ?? options.address
+        self.tls = try Self.tlsConfiguration(options)
     }
 
     /// A bounded name for metrics (never the path): login, renew, revoke, unwrap, lookup, read, write, list.
@@ -72,7 +64,7 @@ final class VaultClient: Sendable {
     /// request, removed from any server text that ends up in an error.
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: Value? = nil,
               token: String?, headers extra: [(String, String)] = [], sensitive: [String] = []) async throws(VaultError) -> VaultResponse {
-        var request = HTTPClientRequest(url: address + "/v1/" + Self.encodePath(path) + Self.encodeQuery(query))
+        var request = HTTPClientRequest(url: requestBase + "/v1/" + Self.encodePath(path) + Self.encodeQuery(query))
         request.method = method
         request.tlsConfiguration = tls
         if let token { request.headers.add(name: "X-Vault-Token", value: token) }
@@ -127,9 +119,8 @@ final class VaultClient: Sendable {
                 throw error
             } catch {
                 let reason = Redactor(secrets: sensitive + [token].compactMap { $0 }).clean("\(error)")
-                if error is NIOSSLError || error is BoringSSLError || reason.contains("certificate") {
-                    let what = reason.contains("CERTIFICATE_VERIFY_FAILED") ? "its certificate could not be verified" : reason
-                    throw VaultError(.tls, "TLS with Vault at \(address) failed (\(what)); if the server's certificate comes from a private CA, set vault.ca_cert or VAULT_CACERT to it")
+                if let failure = Self.tlsFailure(error, reason: reason, address: address, serverName: options.tlsServerName) {
+                    throw failure
                 }
                 if attempt < options.maxRetries {
                     attempt += 1

@@ -6,10 +6,24 @@ import SecretTemplate
 /// `namespace`; `VAULT_CACERT` (or `BAO_CACERT`) over `ca_cert`; `VAULT_SKIP_VERIFY` or
 /// `tls_skip_verify` turn verification off; `VAULT_CLIENT_TIMEOUT` over `timeout`;
 /// `VAULT_MAX_RETRIES` (default 2).
+///
+/// TLS as the Vault / OpenBao CLI reads it (each `VAULT_…` name first, then `BAO_…`):
+/// `VAULT_CAPATH` / `BAO_CAPATH` over `ca_path` (a directory of PEM files, all trusted; a CA
+/// certificate file wins over it); `VAULT_TLS_SERVER_NAME` / `BAO_TLS_SERVER_NAME` over
+/// `tls_server_name` (the name sent as SNI and verified); `VAULT_CLIENT_CERT` / `BAO_CLIENT_CERT`
+/// and `VAULT_CLIENT_KEY` / `BAO_CLIENT_KEY` over `client_cert` / `client_key` (mutual TLS: both
+/// or neither).
 struct VaultOptions: Sendable {
     var address: String
     var namespace: String?
     var caCert: String?
+    /// A directory of PEM CA certificates (used when `caCert` is not set).
+    var caPath: String?
+    /// The TLS server name (SNI, and the name the certificate must carry).
+    var tlsServerName: String?
+    /// The client certificate and key files for mutual TLS (both or neither).
+    var clientCert: String?
+    var clientKey: String?
     var skipVerify: Bool
     var timeout: Duration
     var maxRetries: Int
@@ -31,6 +45,18 @@ struct VaultOptions: Sendable {
         self.namespace = namespace.map { ns in String(ns.drop(while: { $0 == "/" }).reversed().drop(while: { $0 == "/" }).reversed()) }
             .flatMap { $0.isEmpty ? nil : $0 }
         self.caCert = pick("VAULT_CACERT", "BAO_CACERT") ?? settings.caCert
+        self.caPath = pick("VAULT_CAPATH", "BAO_CAPATH") ?? settings.caPath
+        self.tlsServerName = pick("VAULT_TLS_SERVER_NAME", "BAO_TLS_SERVER_NAME") ?? settings.tlsServerName
+        self.clientCert = pick("VAULT_CLIENT_CERT", "BAO_CLIENT_CERT") ?? settings.clientCert
+        self.clientKey = pick("VAULT_CLIENT_KEY", "BAO_CLIENT_KEY") ?? settings.clientKey
+        switch (clientCert, clientKey) {
+        case (_?, nil):
+            throw VaultError(.config, "a Vault client certificate is set (vault.client_cert or VAULT_CLIENT_CERT) without its key: set vault.client_key or VAULT_CLIENT_KEY too")
+        case (nil, _?):
+            throw VaultError(.config, "a Vault client key is set (vault.client_key or VAULT_CLIENT_KEY) without its certificate: set vault.client_cert or VAULT_CLIENT_CERT too")
+        default:
+            break
+        }
         let skipEnv = pick("VAULT_SKIP_VERIFY", "BAO_SKIP_VERIFY").map { ["1", "true", "yes", "on"].contains($0.lowercased()) }
         self.skipVerify = skipEnv ?? settings.tlsSkipVerify
         if let text = pick("VAULT_CLIENT_TIMEOUT") {
@@ -47,6 +73,19 @@ struct VaultOptions: Sendable {
         } else {
             self.maxRetries = 2
         }
+    }
+}
+
+extension VaultOptions {
+    /// With a TLS server name other than the address's host: the base URL requests go to (that
+    /// name, the address's port and path) and the host the name stands for. Nil otherwise.
+    var serverNameOverride: (requestBase: String, name: String, host: String)? {
+        guard let name = tlsServerName?.lowercased(), address.hasPrefix("https://"),
+              let url = RedirectURL.parse(address), url.host != name else { return nil }
+        var host = Substring(url.host)
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        let path = url.path == "/" ? "" : url.path
+        return ("https://\(name):\(url.port)\(path)", name, String(host))
     }
 }
 
