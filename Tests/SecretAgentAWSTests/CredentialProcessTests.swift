@@ -210,6 +210,28 @@ import Testing
         await #expect { try await fetch(wrong, [Self.parameter]) } throws: { ($0 as? AWSError)?.exitCode == .noPermission }
     }
 
+    @Test func credentialSourceEcsContainerAssumesTheRole() async throws {
+        let moto = try Moto.require()
+        let role = try Moto.value("SECRET_AGENT_TEST_AWS_EXTERNAL_ROLE_ARN")
+        // The container endpoint hands out the identity that may only assume the role.
+        let server = try Helper(python: moto.python, script: CredentialChainTests.containerServer, environment: [
+            "KEY": try Moto.value("SECRET_AGENT_TEST_AWS_ASSUMER_ACCESS_KEY_ID"),
+            "SECRET": try Moto.value("SECRET_AGENT_TEST_AWS_ASSUMER_SECRET_ACCESS_KEY"), "ECS_TOKEN": "ecs-token-2"])
+        defer { server.stop() }
+        let dir = try TempDir()
+        let config = try dir.write("config", """
+            [profile ecs]
+            role_arn = \(role)
+            credential_source = EcsContainer
+            external_id = \(try Moto.value("SECRET_AGENT_TEST_AWS_EXTERNAL_ID"))
+            """)
+        let backend = makeBackend(profileEnvironment(moto, config, profile: "ecs", [
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:\(server.port)/creds/long", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-token-2"]))
+        #expect(try await fetch(backend, [Self.parameter])[Self.parameter].string == Self.value)
+        let assumed = try await backend.context.chain.credentials()
+        #expect(assumed.accessKeyID.hasPrefix("ASIA") && assumed.source == "profile ecs role \(role)")
+    }
+
     /// The AssumedRole moto recorded for `accessKeyID` (`/moto-api/data.json`), its fields by name.
     func assumedRole(_ moto: Moto, accessKeyID: String) async throws -> [String: Any]? {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: moto.endpoint + "/moto-api/data.json"), timeout: .seconds(10))
