@@ -89,19 +89,17 @@ extension VaultClient {
     /// Vault's side of "the server's certificate does not verify" (exit 69, not retried): what
     /// failed and what fixes it, naming the endpoint. Nil when `error` is not a TLS failure.
     static func tlsFailure(_ error: any Error, reason: String, address: String, serverName: String?) -> VaultError? {
-        guard error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError || reason.contains("certificate") else { return nil }
         let fix = "set vault.ca_cert / VAULT_CACERT to the CA's certificate file, or vault.ca_path / VAULT_CAPATH to a directory of CA certificates"
-        let what: String
-        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+        // The server's certificate: the one message the AWS client gives too (CertificateFailure).
+        if let failure = CertificateFailure(error) {
             let name = serverName ?? RedirectURL.parse(address)?.host ?? address
-            what = "its certificate is not for the host name \(name) (wrong host name); connect by a name the certificate carries, or set vault.tls_server_name / VAULT_TLS_SERVER_NAME to it"
-        } else if reason.contains("CERTIFICATE_VERIFY_FAILED") {
-            what = "its certificate does not verify (untrusted issuer, or expired); if it comes from a private CA, \(fix)"
-        } else if reason.contains("TLSV1_ALERT_UNKNOWN_CA") || reason.contains("CERTIFICATE_REQUIRED") || reason.contains("BAD_CERTIFICATE") {
-            what = "the server refused the client certificate (\(reason)); check vault.client_cert / VAULT_CLIENT_CERT"
-        } else {
-            what = "\(reason); if the server's certificate comes from a private CA, \(fix)"
+            return VaultError(.tls, failure.message(service: "Vault", endpoint: address, fix: fix,
+                                                    hostNameFix: "set vault.tls_server_name / VAULT_TLS_SERVER_NAME to a name it carries (the agent asked for \(name))"))
         }
-        return VaultError(.tls, "TLS with Vault at \(address) failed: \(what)")
+        guard error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError || reason.contains("certificate") else { return nil }
+        if reason.contains("TLSV1_ALERT_UNKNOWN_CA") || reason.contains("CERTIFICATE_REQUIRED") || reason.contains("BAD_CERTIFICATE") {
+            return VaultError(.tls, "TLS with Vault at \(address) failed: the server refused the client certificate (\(reason)); check vault.client_cert / VAULT_CLIENT_CERT")
+        }
+        return VaultError(.tls, "TLS with Vault at \(address) failed: \(reason); if the server's certificate comes from a private CA, \(fix)")
     }
 }

@@ -63,6 +63,8 @@ enum Agent {
         // Without the test servers' variables: some hold secret ARNs, which the agent would resolve for the child.
         var env = ProcessInfo.processInfo.environment.filter {
             !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("VAULT_") && !$0.key.hasPrefix("BAO_") && !$0.key.hasPrefix("SECRET_AGENT_TEST_")
+                // A proxy of the machine running the tests would sit between the agent and the loopback servers.
+                && !["http_proxy", "https_proxy", "no_proxy", "all_proxy"].contains($0.key.lowercased())
         }
         env.merge(extra) { _, new in new }
         return env

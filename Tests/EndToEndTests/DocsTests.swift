@@ -11,19 +11,31 @@ struct DocsTests {
         try String(contentsOfFile: Agent.repositoryRoot + "/" + relative, encoding: .utf8)
     }
 
-    /// The first cell of every table row that is one backticked item: "| `aws.region` | …".
-    static func rowKeys(_ text: String) -> [String] {
-        text.split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("| `") else { return nil }
+    /// The first cell of each row, one backticked item ("| `aws.region` | …"), of the tables
+    /// whose header's first cell is `header` ("| key |"): other tables (profile keys, examples)
+    /// are prose.
+    static func rowKeys(_ text: String, header: String) -> [String] {
+        var inTable = false
+        var keys: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard line.hasPrefix("|") else {
+                inTable = false
+                continue
+            }
+            if line.hasPrefix("| \(header) |") {
+                inTable = true
+                continue
+            }
+            guard inTable, line.hasPrefix("| `") else { continue }
             let cell = line.dropFirst(3)
-            guard let end = cell.firstIndex(of: "`") else { return nil }
-            return String(cell[..<end])
+            if let end = cell.firstIndex(of: "`") { keys.append(String(cell[..<end])) }
         }
+        return keys
     }
 
     @Test("every configuration key is a row of docs/configuration.md, and every row is a key")
     func configurationKeys() throws {
-        let rows = Set(Self.rowKeys(try Self.read("docs/configuration.md")))
+        let rows = Set(Self.rowKeys(try Self.read("docs/configuration.md"), header: "key"))
         let keys = AgentConfig.keyPaths
         #expect(!keys.isEmpty)
         let undocumented = keys.filter { !rows.contains($0) }
@@ -84,7 +96,7 @@ struct DocsTests {
 
     @Test("every exit status is a row of docs/cli.md")
     func exitCodes() throws {
-        let rows = Set(Self.rowKeys(try Self.read("docs/cli.md")))
+        let rows = Set(Self.rowKeys(try Self.read("docs/cli.md"), header: "code"))
         let missing = ExitCode.all.map(\.description).filter { !rows.contains($0) }
         #expect(missing.isEmpty, "add these exit codes to docs/cli.md: \(missing)")
     }
