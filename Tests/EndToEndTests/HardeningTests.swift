@@ -259,13 +259,7 @@ struct HardeningTests {
         var sockets: [Int32] = []
         defer { for fd in sockets { close(fd) } }
         for _ in 0..<100 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            sockets.append(fd)
+            if let fd = Net.connect(port: port) { sockets.append(fd) }
         }
         Thread.sleep(forTimeInterval: 0.5)
         // Well inside the 10 s idle timeout: only the cap keeps descriptors free.

@@ -44,14 +44,25 @@ enum Net {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    static func accepts(port: Int) -> Bool {
+    /// A socket connected to 127.0.0.1:`port` (the caller closes it), or nil when nothing listens.
+    static func connect(port: Int) -> Int32? {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(s) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+        if connected { return s }
+        close(s)
+        return nil
+    }
+
+    static func accepts(port: Int) -> Bool {
+        guard let s = connect(port: port) else { return false }
+        close(s)
+        return true
     }
 
     /// Runs a tool to completion; throws with its stderr when it fails.

@@ -3,18 +3,6 @@ import Testing
 
 @Suite("Operations: --listen, sd_notify, plan, JSON logs")
 struct OperationsTests {
-    func freePort() -> Int {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(s) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     func curl(_ url: String) -> (code: String, body: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -33,7 +21,7 @@ struct OperationsTests {
         let s = Scratch()
         defer { s.remove() }
         _ = Fixture.secretsFile(in: s)
-        let port = freePort()
+        let port = Net.freePort()
         s.write("agent.yaml", """
             poll: 200ms
             output_dir: \(s.path)/out
@@ -121,7 +109,7 @@ struct HealthOutageTests {
         let s = Scratch()
         defer { s.remove() }
         s.write("agent.yaml", "poll: 300ms\noutput_dir: \(s.path)/out\ntemplates:\n  - contents: \"{{ ssm:/health/x }}\"\n    destination: x\n")
-        let port = OperationsTests().freePort()
+        let port = Net.freePort()
         let (p, _, err) = try Agent.start(["run", "--listen", "127.0.0.1:\(port)", "--config", s.file("agent.yaml")],
                                           environment: try Servers.awsEnvironment(endpoint: moto.endpoint))
         let stderr = Collector(err)

@@ -12,7 +12,7 @@ final class TLSOpenBao: @unchecked Sendable {
 
     init() throws {
         let bao = try Servers.value("SECRET_AGENT_TEST_BAO")
-        let ports = (0..<2).map { _ in TLSOpenBao.freePort() }
+        let ports = (0..<2).map { _ in Net.freePort() }
         admin = "http://127.0.0.1:\(ports[0])"
         address = "https://127.0.0.1:\(ports[1])"
         let d = scratch.path
@@ -43,18 +43,6 @@ final class TLSOpenBao: @unchecked Sendable {
             stop()
             throw Servers.Missing(description: "OpenBao with a TLS listener did not start")
         }
-    }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     static func sh(_ script: String) throws {
