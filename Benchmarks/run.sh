@@ -30,7 +30,7 @@ fi
 
 # The release binary as shipped: scripts/install.sh (which examples/Dockerfile runs) builds with
 # these flags (keep BUILD_FLAGS in step with its `release` list).
-read -r -a build_flags <<<"${BUILD_FLAGS:---static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker --gc-sections}"
+read -r -a build_flags <<<"${BUILD_FLAGS:---static-swift-stdlib -Xswiftc -Osize -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker --gc-sections}"
 source_label=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   source_label="$source_label, $(date -u +%Y-%m-%dT%H:%MZ)"
