@@ -40,20 +40,10 @@ final class SSMProvider: SecretProvider {
 
     func fetch(_ locators: [Locator]) async throws -> [Locator: FetchOutcome] {
         let (batches, paths, pathRegion) = try await grouped(Set(locators))
-        return try await withThrowingTaskGroup(of: [(Locator, FetchOutcome)].self) { group in
-            for (region, batch) in batches {
-                group.addTask { try await self.getParameters(batch, region: region) }
-            }
-            for path in paths {
-                group.addTask { [(path, try await self.getParametersByPath(path, region: pathRegion))] }
-            }
-            var out: [Locator: FetchOutcome] = [:]
-            for try await results in group {
-                for (locator, outcome) in results { out[locator] = outcome }
-            }
-            for locator in locators where out[locator] == nil { out[locator] = .notFound }
-            return out
-        }
+        // Each batch on its own: one throttled batch leaves the others' values (PartialFetchFailure).
+        return try await BatchFetch.run(
+            batches.map { region, batch in BatchFetch.Batch(covers: batch) { try await self.getParameters(batch, region: region) } }
+            + paths.map { path in BatchFetch.Batch(covers: [path]) { [(path, try await self.getParametersByPath(path, region: pathRegion))] } })
     }
 
     /// Groups of at most 10 in which no parameter appears twice: the answer names parameters

@@ -47,20 +47,10 @@ final class SecretsManagerProvider: SecretProvider {
                 chunks.append((region, Array(sorted[start..<min(start + Self.batchSize, sorted.count)])))
             }
         }
-        return try await withThrowingTaskGroup(of: [(Locator, FetchOutcome)].self) { group in
-            for (region, chunk) in chunks {
-                group.addTask { try await self.batchGet(chunk, region: region) }
-            }
-            for (locator, region) in single {
-                group.addTask { [(locator, try await self.getSecretValue(locator, region: region))] }
-            }
-            var out: [Locator: FetchOutcome] = [:]
-            for try await results in group {
-                for (locator, outcome) in results { out[locator] = outcome }
-            }
-            for locator in locators where out[locator] == nil { out[locator] = .notFound }
-            return out
-        }
+        // Each batch on its own: one throttled batch leaves the others' values (PartialFetchFailure).
+        return try await BatchFetch.run(
+            chunks.map { region, chunk in BatchFetch.Batch(covers: chunk) { try await self.batchGet(chunk, region: region) } }
+            + single.map { locator, region in BatchFetch.Batch(covers: [locator]) { [(locator, try await self.getSecretValue(locator, region: region))] } })
     }
 
     private func batchGet(_ chunk: [Locator], region: String) async throws -> [(Locator, FetchOutcome)] {

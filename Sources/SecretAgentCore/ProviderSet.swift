@@ -23,7 +23,8 @@ public struct ProviderSet: Sendable {
     /// validated first (`SecretProvider.validate`), so a reference no backend can serve fails
     /// before any backend is contacted.
     ///
-    /// Throws the first failure (never a partial result: the agent does not fail open).
+    /// Throws the first failure (never a partial result: the agent does not fail open); what did
+    /// arrive travels with it as a `PartialFetchFailure`.
     public func fetch(_ locators: Set<Locator>) async throws -> [Locator: FetchOutcome] {
         var groups: [Int: [Locator]] = [:]
         for l in locators {
@@ -36,20 +37,18 @@ public struct ProviderSet: Sendable {
         for (i, ls) in groups.sorted(by: { $0.key < $1.key }) {
             try providers[i].validate(ls.sorted { $0.text < $1.text })
         }
-        return try await withThrowingTaskGroup(of: [Locator: FetchOutcome].self) { group in
-            for (i, ls) in groups {
-                let provider = providers[i]
-                group.addTask {
-                    let result = try await provider.fetch(ls)
-                    for l in ls where result[l] == nil {
-                        throw AgentError(.unavailable, "\(provider.name) returned no result for \(l.text)")
-                    }
-                    return result
+        // Every provider's share runs to its end: what arrived travels with a failure
+        // (PartialFetchFailure), so a retry asks only for the rest.
+        return try await BatchFetch.run(groups.map { i, ls in
+            let provider = providers[i]
+            return BatchFetch.Batch(covers: []) {
+                let result = try await provider.fetch(ls)
+                for l in ls where result[l] == nil {
+                    throw PartialFetchFailure.wrapping(AgentError(.unavailable, "\(provider.name) returned no result for \(l.text)"),
+                                                       fetched: result)
                 }
+                return Array(result)
             }
-            var all: [Locator: FetchOutcome] = [:]
-            for try await part in group { all.merge(part) { a, _ in a } }
-            return all
-        }
+        })
     }
 }

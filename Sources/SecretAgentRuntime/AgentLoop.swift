@@ -112,10 +112,12 @@ public actor AgentLoop {
 
     private func pollLoop(_ provider: any SecretProvider) async {
         var failures = 0
+        var first = true
         while !Task.isCancelled {
-            let delay = failures == 0
-                ? Self.jittered(settings.poll)
+            let delay = first ? Self.splayed(settings.poll)
+                : failures == 0 ? Self.jittered(settings.poll)
                 : Backoff.delay(attempt: failures, base: .seconds(1), cap: settings.poll)
+            first = false
             do { try await clock.sleep(for: delay) } catch { return }
             let known = watched(by: provider)
             if known.isEmpty { continue }
@@ -133,6 +135,12 @@ public actor AgentLoop {
                 recordFailure(provider.name, error)
             }
         }
+    }
+
+    /// The first poll: at a random point of the interval, so the agents of one rollout (started
+    /// in the same seconds) do not poll on the same beat; then every `jittered` interval.
+    public static func splayed(_ poll: Duration) -> Duration {
+        poll * Double.random(in: 0.05...1.0)
     }
 
     /// The poll interval ±10 %.

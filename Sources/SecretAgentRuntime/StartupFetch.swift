@@ -21,12 +21,19 @@ public struct StartupFetch: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var attempt = 0
+        // What arrived stays: a retry asks only for the rest (one throttled batch of a large
+        // configuration does not make every batch go again).
+        var arrived: [Locator: FetchOutcome] = [:]
         while true {
             do {
-                let result = try await fetchOnce(locators, until: deadline)
+                let missing = locators.filter { arrived[$0] == nil }
+                let result = try await fetchOnce(missing, until: deadline)
                 if attempt > 0 { logger.notice("all references resolved", metadata: ["attempts": "\(attempt + 1)"]) }
-                return result
+                return arrived.merging(result) { a, _ in a }
             } catch let failure as any AgentFailure where failure.isTransient {
+                if let partial = failure as? PartialFetchFailure {
+                    arrived.merge(partial.fetched.filter { locators.contains($0.key) }) { a, _ in a }
+                }
                 attempt += 1
                 // Keep trying until the deadline itself: a long random delay is shortened, not a reason to stop early.
                 let remaining = deadline - clock.now
@@ -38,6 +45,7 @@ public struct StartupFetch: Sendable {
                 }
                 logger.warning("backend not ready, retrying", metadata: [
                     "error": "\(failure.description)", "attempt": "\(attempt)", "retry_in": "\(delay)",
+                    "resolved": "\(arrived.count) of \(locators.count)",
                 ])
                 try await Task.sleep(for: delay)
             }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import SecretAgentCore
+import SecretTemplate
 import Testing
 @testable import SecretAgentAWS
 
@@ -62,6 +63,29 @@ let scriptedServerPython: String? = {
         let out = try await fetch(b, ["ssm:/throttle-twice"])
         #expect(out["ssm:/throttle-twice"].string == "v/throttle-twice")
         #expect(b.callCount(service: "ssm", operation: "GetParameters") == 3)
+    }
+
+    @Test("a batch that keeps failing leaves the other batches' values with the failure")
+    func oneFailingBatchKeepsTheOthers() async throws {
+        let server = try Helper(python: Self.python!, script: Self.server)
+        defer { server.stop() }
+        let b = backend(server.port)
+        // Sorted by name, "/always-500" leads the first batch of ten; "/p10" is alone in the second.
+        let names = ["/always-500"] + (1...10).map { String(format: "/p%02d", $0) }
+        do {
+            _ = try await fetch(b, names.map { "ssm:" + $0 })
+            Issue.record("expected an error")
+        } catch let error as PartialFetchFailure {
+            #expect(error.isTransient && error.exitCode == .unavailable)
+            #expect(error.fetched.count == 1)
+            let p10 = try Reference.parse("ssm:/p10").locator
+            guard case .found(let secret)? = error.fetched[p10] else {
+                Issue.record("the second batch's value travels with the failure")
+                return
+            }
+            #expect(secret.value == .string("v/p10"))
+        }
+        #expect(b.callCount(service: "ssm", operation: "GetParameters") == 5, "4 attempts of the failing batch, 1 of the other")
     }
 
     @Test func serverErrorsGiveUpAfterBoundedAttemptsAsTransient() async throws {

@@ -88,9 +88,13 @@ struct ProviderTests {
         let a = InMemoryProvider(schemes: [.ssm])
         await a.failWith(AgentError(.noPermission, "denied"))
         let set = ProviderSet([a, EnvProvider(environment: [:])])
-        await #expect(throws: AgentError.self) {
+        let error = await #expect(throws: PartialFetchFailure.self) {
             _ = try await set.fetch([.ssm(name: "/a", selector: nil), .env(name: "X")])
         }
+        // Thrown, never returned: the reason's status, and what did arrive travels with it.
+        #expect(error?.exitCode == .noPermission)
+        #expect(error?.description.contains("denied") == true)
+        #expect(error?.fetched[.env(name: "X")] != nil && error?.fetched[.ssm(name: "/a", selector: nil)] == nil)
     }
 
     @Test("a scheme with no provider is a configuration error")

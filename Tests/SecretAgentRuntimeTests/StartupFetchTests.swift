@@ -27,6 +27,27 @@ actor FlakyProvider: SecretProvider {
     }
 }
 
+/// A provider that serves every locator but the "throttled" ones on the first call, failing
+/// transiently for those (as one throttled batch of many does), and records what each call asked.
+actor ThrottledBatchProvider: SecretProvider {
+    nonisolated let schemes: Set<Scheme> = [.ssm]
+    nonisolated let name = "batches"
+    let throttled: Set<Locator>
+    private(set) var asked: [Set<Locator>] = []
+
+    init(throttled: Set<Locator>) { self.throttled = throttled }
+
+    func fetch(_ locators: [Locator]) async throws -> [Locator: FetchOutcome] {
+        asked.append(Set(locators))
+        let served = locators.filter { asked.count > 1 || !throttled.contains($0) }
+        let outcomes = Dictionary(uniqueKeysWithValues: served.map { ($0, FetchOutcome.found(Secret(value: .string("v-\($0.text)")))) })
+        if served.count < locators.count {
+            throw PartialFetchFailure(fetched: outcomes, reason: AgentError(.unavailable, "ThrottlingException: Rate exceeded", transient: true))
+        }
+        return outcomes
+    }
+}
+
 @Suite("Start-up fetch with a deadline")
 struct StartupFetchTests {
     let logger = Logger(label: "test")
@@ -38,6 +59,26 @@ struct StartupFetchTests {
         let r = try await StartupFetch(providers: ProviderSet([p]), timeout: .seconds(20), logger: logger).run([locator])
         #expect(r.count == 1)
         #expect(await p.calls == 4)
+    }
+
+    @Test("after a partial failure only what did not arrive is asked for again; every value arrives once")
+    func retriesOnlyWhatFailed() async throws {
+        let all = Set((1...30).map { Locator.ssm(name: "/p\($0)", selector: nil) })
+        let throttled = Set(all.sorted { $0.text < $1.text }.prefix(10))
+        let p = ThrottledBatchProvider(throttled: throttled)
+        let r = try await StartupFetch(providers: ProviderSet([p]), timeout: .seconds(20), logger: logger).run(all)
+        #expect(r.count == 30)
+        for l in all {
+            guard case .found(let secret)? = r[l] else {
+                Issue.record("\(l.text) arrived")
+                continue
+            }
+            #expect(secret.value == .string("v-\(l.text)"))
+        }
+        let asked = await p.asked
+        #expect(asked.count == 2)
+        #expect(asked.first == all)
+        #expect(asked.last == throttled, "the retry asks for the 10 throttled references only, not all 30")
     }
 
     @Test("past the deadline the agent gives up with exit 69")
@@ -68,6 +109,23 @@ struct StartupFetchTests {
         for attempt in 1...30 {
             let d = Backoff.delay(attempt: attempt, base: .milliseconds(200), cap: .seconds(5))
             #expect(d >= .zero && d <= .seconds(5))
+        }
+    }
+}
+
+@Suite("First poll splay")
+struct SplayTests {
+    @Test("the first poll lands anywhere in the interval, not on the same beat for every agent")
+    func firstPollSpreads() {
+        let poll = Duration.seconds(300)
+        let delays = (0..<2000).map { _ in AgentLoop.splayed(poll) }
+        #expect(delays.allSatisfy { $0 >= poll * 0.05 && $0 <= poll })
+        // 2,000 agents of one rollout: their first polls cover the interval (each fifth of it
+        // gets a share), where without the splay all would fall within ±10 % of 300 s.
+        for fifth in 0..<5 {
+            let low = poll * (Double(fifth) / 5), high = poll * (Double(fifth + 1) / 5)
+            let share = delays.filter { $0 >= low && $0 < high }.count
+            #expect(share > 200, "fifth \(fifth): \(share) of 2000")
         }
     }
 }
