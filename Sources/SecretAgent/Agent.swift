@@ -77,6 +77,7 @@ public actor Agent: Service {
     /// Ends the wait of an agent without a child (a SIGTERM, or the group's graceful shutdown).
     var stopRequested: AsyncStream<Void>.Continuation?
     var stopped = false
+    var stoppedBySignal: Int32?
 
     /// The agent's exit status once ``run()`` has returned: the child's (128+N for signal N),
     /// or 0 for an agent without a child that was stopped.
@@ -119,6 +120,13 @@ public actor Agent: Service {
         }
     }
 
+    /// A stop asked for by SIGTERM/SIGINT before a child took the signals over: if no child
+    /// started, the agent ends with 128+N, as the signal would have ended it.
+    func stop(bySignal signal: Int32) async {
+        if child == nil { stoppedBySignal = signal }
+        await stop()
+    }
+
     /// The configuration this run uses (one-shot modes never revoke what they hand over).
     func configuration() throws -> AgentConfig {
         let config = try loadConfig()
@@ -137,9 +145,18 @@ public actor Agent: Service {
         let prepared = try await Pipeline.prepare(config: config, envFrom: options.envFrom, inherited: inherited,
                                                   timeout: config.startTimeout, in: context)
         backends = prepared.backends
-        // Without a child the agent takes its own signals from before the first write: a SIGHUP
-        // sent once the files are visible reloads rather than ending the agent with 129.
-        let ownSignals = argv.isEmpty ? signals() : nil
+        // The agent takes its own signals from before the first write. Without a child: a SIGHUP
+        // sent once the files are visible reloads rather than ending the agent with 129. With
+        // one: a SIGTERM/SIGINT before the child's supervisor takes the signals over stops the
+        // agent the graceful way (no child started, or the child stopped), so the files it wrote
+        // are still removed.
+        let ownSignals = signals()
+        let earlySignals: Task<Void, Never>? = argv.isEmpty ? nil : Task { [weak self] in
+            for await signal in ownSignals where signal == SIGTERM || signal == SIGINT {
+                await self?.stop(bySignal: signal)
+            }
+        }
+        defer { earlySignals?.cancel() }
         do {
             try Pipeline.write(prepared.rendered.files, config: config, logger: logger)
         } catch {
@@ -159,6 +176,8 @@ public actor Agent: Service {
         if let exec = config.exec, !argv.isEmpty, !stopped {
             child = try await launcher.start(command: argv, environment: childEnvironment(injected), exec: exec,
                                              hupReloads: options.reloadable, logger: logger)
+            // A stop that came while the child was being started.
+            if stopped, let child { await child.stop() }
         }
         let loop = AgentLoop(job: prepared.job, providers: prepared.backends.providers, outcomes: prepared.outcomes,
                              written: prepared.rendered.files, injected: child == nil ? nil : injected,
@@ -184,7 +203,7 @@ public actor Agent: Service {
             watchdog?.cancel()
             statusUpdates?.cancel()
         }
-        let status = await waitForEnd(signals: ownSignals)
+        let status = await waitForEnd(signals: argv.isEmpty ? ownSignals : nil)
         notifier.stopping()
         await loop.stop()
         leaseWatch?.cancel()
@@ -210,7 +229,7 @@ public actor Agent: Service {
         logger.info("rendered; watching until SIGTERM or SIGINT")
         let (requests, continuation) = AsyncStream.makeStream(of: Void.self)
         stopRequested = continuation
-        if stopped { return 0 }
+        if stopped { return stoppedBySignal.map { 128 + $0 } ?? 0 }
         let received = subscribed ?? signals()
         let logger = self.logger
         let listener = Task { [weak self] in

@@ -87,6 +87,33 @@ struct AgentTests {
         return h
     }
 
+    @Test("a SIGTERM before the child's supervisor takes the signals over stops the agent gracefully: the files go, the status is 143",
+          .timeLimit(.minutes(1)))
+    func signalBeforeTheChild() async throws {
+        await ssm.set(user, Secret(value: .string("alice"), version: "1"))
+        await sm.set(password, Secret(value: .string(#"{"password": "p1"}"#), version: "v1"))
+        await sm.set(token, Secret(value: .string("t1"), version: "v1"))
+        let dir = TempDir()
+        defer { dir.remove() }
+        let launcher = RecordingLauncher()
+        let (signals, continuation) = AsyncStream.makeStream(of: Int32.self)
+        continuation.yield(SIGTERM)  // already pending while the agent fetches and writes
+        var options = Agent.Options()
+        options.removeFilesByDefault = true  // as exec
+        let text = config(dir)
+        let context = AgentContext(environment: ["PATH": "/usr/bin:/bin"], cwd: dir.path, logger: LogLines().logger(),
+                                   factory: StaticBackendFactory([ssm, sm]))
+        let agent = Agent(options: options, context: context, launcher: launcher, signals: { signals }, clock: ManualClock()) {
+            try AgentConfig.parse(yaml: text, file: "\(dir.path)/agent.yaml", environment: [:])
+        }
+        try await agent.run()
+        #expect(await agent.exitStatus == 143)
+        #expect(dir.read("app.conf") == nil, "the rendered file is removed")
+        if let child = launcher.last {
+            #expect(await child.events.last == .stopped, "a child started meanwhile is stopped")
+        }
+    }
+
     @Test("first render: every file written, then the child starts with the injected environment")
     func firstRender() async throws {
         let h = try await start()
