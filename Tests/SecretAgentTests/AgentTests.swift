@@ -39,8 +39,10 @@ struct AgentTests {
             clock.advance(by: .seconds(2))
         }
 
+        /// Stops the agent the graceful way (its child, if one runs, is stopped), waits for it to
+        /// end, and removes its directory.
         func finish() async {
-            running.cancel()
+            await agent.stop()
             _ = try? await running.value
             dir.remove()
         }
@@ -114,85 +116,99 @@ struct AgentTests {
         }
     }
 
+    /// Runs `body` with a started agent and always ends it and removes its directory afterwards
+    /// (a `defer { Task { … } }` would not finish before the test process exits).
+    func withHarness(exec: Bool = true, extra: String = "", options: Agent.Options = Agent.Options(),
+                     _ body: (Harness) async throws -> Void) async throws {
+        let h = try await start(exec: exec, extra: extra, options: options)
+        do {
+            try await body(h)
+        } catch {
+            await h.finish()
+            throw error
+        }
+        await h.finish()
+    }
+
     @Test("first render: every file written, then the child starts with the injected environment")
     func firstRender() async throws {
-        let h = try await start()
-        defer { Task { await h.finish() } }
-        #expect(h.dir.read("app.conf") == "user=alice password=p1")
-        let child = try #require(h.child)
-        guard case .started(let env)? = await child.events.first else { Issue.record("no start"); return }
-        #expect(env["TOKEN"] == "t1")
-        #expect(env["PATH"] == "/usr/bin:/bin", "the agent's environment is inherited")
-        #expect(await h.agent.healthSnapshot().renderedAll)
-        await child.exit(0)
-        _ = try await h.running.value
-        #expect(await h.agent.exitStatus == 0)
+        try await withHarness() { h in
+            #expect(h.dir.read("app.conf") == "user=alice password=p1")
+            let child = try #require(h.child)
+            guard case .started(let env)? = await child.events.first else { Issue.record("no start"); return }
+            #expect(env["TOKEN"] == "t1")
+            #expect(env["PATH"] == "/usr/bin:/bin", "the agent's environment is inherited")
+            #expect(await h.agent.healthSnapshot().renderedAll)
+            await child.exit(0)
+            _ = try await h.running.value
+            #expect(await h.agent.exitStatus == 0)
+        }
     }
 
     @Test("a rotation rewrites the file and reloads the child once; a quiet poll does nothing")
     func rotation() async throws {
-        let h = try await start()
-        defer { Task { await h.finish() } }
-        let child = try #require(h.child)
-        await ssm.set(user, Secret(value: .string("bob"), version: "2"))
-        await h.poll()
-        #expect(await until { h.dir.read("app.conf") == "user=bob password=p1" })
-        #expect(await until { await child.reloads >= 1 })
-        await h.poll()
-        await h.poll()
-        #expect(await child.reloads == 1, "one change, one reload; quiet polls reload nothing")
-        #expect(await child.restarts.isEmpty)
-        #expect(!h.logs.text.contains("bob"), "no value in the log")
+        try await withHarness() { h in
+            let child = try #require(h.child)
+            await ssm.set(user, Secret(value: .string("bob"), version: "2"))
+            await h.poll()
+            #expect(await until { h.dir.read("app.conf") == "user=bob password=p1" })
+            #expect(await until { await child.reloads >= 1 })
+            await h.poll()
+            await h.poll()
+            #expect(await child.reloads == 1, "one change, one reload; quiet polls reload nothing")
+            #expect(await child.restarts.isEmpty)
+            #expect(!h.logs.text.contains("bob"), "no value in the log")
+        }
     }
 
     @Test("an environment value that changes restarts the child with the new value")
     func environmentChange() async throws {
-        let h = try await start()
-        defer { Task { await h.finish() } }
-        let child = try #require(h.child)
-        await sm.set(token, Secret(value: .string("t2"), version: "v2"))
-        await h.poll()
-        #expect(await until { await child.restarts.count == 1 }, "\(h.logs.text)")
-        #expect(await child.restarts.first?["TOKEN"] == "t2")
-        #expect(await child.reloads == 0, "a restart, not a reload")
+        try await withHarness() { h in
+            let child = try #require(h.child)
+            await sm.set(token, Secret(value: .string("t2"), version: "v2"))
+            await h.poll()
+            #expect(await until { await child.restarts.count == 1 }, "\(h.logs.text)")
+            #expect(await child.restarts.first?["TOKEN"] == "t2")
+            #expect(await child.reloads == 0, "a restart, not a reload")
+        }
     }
 
     @Test("SIGHUP with a broken configuration is refused and the old one keeps running; a good one is taken")
     func reload() async throws {
-        let h = try await start()
-        defer { Task { await h.finish() } }
-        let child = try #require(h.child)
-        h.configText.set("templates: [ this is not yaml")
-        #expect(await h.agent.reload() == false)
-        #expect(h.logs.text.contains("configuration refused; the old one keeps running"))
-        #expect(h.dir.read("app.conf") == "user=alice password=p1")
-        #expect(await child.events.count == 1, "the child was not touched")
+        try await withHarness() { h in
+            let child = try #require(h.child)
+            h.configText.set("templates: [ this is not yaml")
+            #expect(await h.agent.reload() == false)
+            #expect(h.logs.text.contains("configuration refused; the old one keeps running"))
+            #expect(h.dir.read("app.conf") == "user=alice password=p1")
+            #expect(await child.events.count == 1, "the child was not touched")
 
-        // The same request through the child's supervisor (SIGHUP with --config).
-        h.configText.set(config(h.dir).replacingOccurrences(of: "app.conf", with: "renamed.conf"))
-        await child.requestReload()
-        #expect(await until { h.dir.read("renamed.conf") == "user=alice password=p1" }, "\(h.logs.text)")
-        #expect(await until { await child.reloads == 1 }, "the new file is announced to the child")
+            // The same request through the child's supervisor (SIGHUP with --config).
+            h.configText.set(config(h.dir).replacingOccurrences(of: "app.conf", with: "renamed.conf"))
+            await child.requestReload()
+            #expect(await until { h.dir.read("renamed.conf") == "user=alice password=p1" }, "\(h.logs.text)")
+            #expect(await until { await child.reloads == 1 }, "the new file is announced to the child")
+        }
     }
 
     @Test("an outage keeps the last good values; the change missed is applied when the backend answers")
     func outage() async throws {
-        let h = try await start()
-        defer { Task { await h.finish() } }
-        let child = try #require(h.child)
-        await ssm.failWith(AgentError(.unavailable, "ssm is down", transient: true))
-        await ssm.set(user, Secret(value: .string("carol"), version: "3"))
-        await h.poll()
-        #expect(await until { h.logs.text.contains("backend failing; the child keeps the last good values") })
-        #expect(h.dir.read("app.conf") == "user=alice password=p1")
-        #expect(await child.reloads == 0)
-        let failing = await h.agent.healthSnapshot().backends.first { $0.name == "ssm" }
-        #expect(failing?.failingSince != nil)
-        await ssm.failWith(nil)
-        // Backoff after a failure: at most the poll interval.
-        await h.poll()
-        #expect(await until { h.dir.read("app.conf") == "user=carol password=p1" }, "\(h.logs.text)")
-        #expect(await until { await child.reloads == 1 })
+        try await withHarness() { h in
+            let child = try #require(h.child)
+            await ssm.failWith(AgentError(.unavailable, "ssm is down", transient: true))
+            await ssm.set(user, Secret(value: .string("carol"), version: "3"))
+            await h.poll()
+            #expect(await until { h.logs.text.contains("backend failing; the child keeps the last good values") })
+            #expect(h.dir.read("app.conf") == "user=alice password=p1")
+            #expect(await child.reloads == 0)
+            let failing = await h.agent.healthSnapshot().backends.first { $0.name == "ssm" }
+            #expect(failing?.failingSince != nil)
+            await ssm.failWith(nil)
+            // Backoff after a failure: at most the poll interval.
+            await h.poll()
+            #expect(await until { h.dir.read("app.conf") == "user=carol password=p1" }, "\(h.logs.text)")
+            #expect(await until { await child.reloads == 1 })
+        }
     }
 
     @Test("a graceful shutdown of the service group stops the child; the agent exits with its status")
@@ -225,15 +241,15 @@ struct AgentTests {
 
     @Test("without a child: SIGHUP reloads, SIGTERM ends the agent with 0 and the files stay")
     func withoutChild() async throws {
-        let h = try await start(exec: false)
-        defer { Task { await h.finish() } }
-        h.configText.set("poll: [")
-        h.signals.yield(SIGHUP)
-        #expect(await until { h.logs.text.contains("configuration refused") })
-        h.signals.yield(SIGTERM)
-        _ = try await h.running.value
-        #expect(await h.agent.exitStatus == 0)
-        #expect(h.dir.read("app.conf") == "user=alice password=p1", "run keeps its files unless cleanup_on_exit")
+        try await withHarness(exec: false) { h in
+            h.configText.set("poll: [")
+            h.signals.yield(SIGHUP)
+            #expect(await until { h.logs.text.contains("configuration refused") })
+            h.signals.yield(SIGTERM)
+            _ = try await h.running.value
+            #expect(await h.agent.exitStatus == 0)
+            #expect(h.dir.read("app.conf") == "user=alice password=p1", "run keeps its files unless cleanup_on_exit")
+        }
     }
 
     @Test("a first fetch that cannot succeed writes nothing and starts nothing")
