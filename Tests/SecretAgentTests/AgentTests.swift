@@ -65,10 +65,15 @@ struct AgentTests {
         """
     }
 
-    func start(exec: Bool = true, extra: String = "", options: Agent.Options = Agent.Options()) async throws -> Harness {
+    /// The first version of every value the configuration names.
+    func seed() async {
         await ssm.set(user, Secret(value: .string("alice"), version: "1"))
         await sm.set(password, Secret(value: .string(#"{"password": "p1"}"#), version: "v1"))
         await sm.set(token, Secret(value: .string("t1"), version: "v1"))
+    }
+
+    func start(exec: Bool = true, extra: String = "", options: Agent.Options = Agent.Options()) async throws -> Harness {
+        await seed()
         let dir = TempDir()
         let clock = ManualClock()
         let launcher = RecordingLauncher()
@@ -92,9 +97,7 @@ struct AgentTests {
     @Test("a SIGTERM before the child's supervisor takes the signals over stops the agent gracefully: the files go, the status is 143",
           .timeLimit(.minutes(1)))
     func signalBeforeTheChild() async throws {
-        await ssm.set(user, Secret(value: .string("alice"), version: "1"))
-        await sm.set(password, Secret(value: .string(#"{"password": "p1"}"#), version: "v1"))
-        await sm.set(token, Secret(value: .string("t1"), version: "v1"))
+        await seed()
         let dir = TempDir()
         defer { dir.remove() }
         let launcher = RecordingLauncher()
@@ -213,9 +216,7 @@ struct AgentTests {
 
     @Test("a graceful shutdown of the service group stops the child; the agent exits with its status")
     func gracefulShutdown() async throws {
-        await ssm.set(user, Secret(value: .string("alice"), version: "1"))
-        await sm.set(password, Secret(value: .string(#"{"password": "p1"}"#), version: "v1"))
-        await sm.set(token, Secret(value: .string("t1"), version: "v1"))
+        await seed()
         let dir = TempDir()
         defer { dir.remove() }
         let launcher = RecordingLauncher()
