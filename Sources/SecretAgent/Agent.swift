@@ -164,7 +164,7 @@ public actor Agent: Service {
             throw error
         }
         let injected = prepared.rendered.environment
-        if options.once {
+        if options.once && !stopped {  // a SIGTERM that came during the write ends the agent instead
             await prepared.backends.shutdown()
             logger.debug("replacing the agent with the command", metadata: ["command": "\(argv.first ?? "")"])
             try launcher.execInPlace(command: argv, environment: childEnvironment(injected))
