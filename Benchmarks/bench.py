@@ -738,7 +738,9 @@ class Bench:
                 time.sleep(settle)
                 for key, p in procs.items():
                     if p.poll() is not None:
-                        raise RuntimeError(f"c5: {key} exited {p.returncode}")
+                        with open(f"{self.work}/c5-{key}.log") as log:
+                            tail = log.read()[-2000:]
+                        raise RuntimeError(f"c5: {key} exited {p.returncode}; its log ends:\n{tail}")
                     rss[key].append(proc_status(p.pid, "VmRSS") / 1024)
                     anon[key].append(proc_status(p.pid, "RssAnon") / 1024)
             finally:

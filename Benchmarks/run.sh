@@ -28,13 +28,17 @@ if ! command -v aws >/dev/null 2>&1 && [ ! -x "$venv/bin/aws" ]; then
   "$venv/bin/pip" install --quiet awscli
 fi
 
-# The release binary as shipped: scripts/install.sh (which examples/Dockerfile runs) builds with
-# these flags (keep BUILD_FLAGS in step with its `release` list).
-read -r -a build_flags <<<"${BUILD_FLAGS:---static-swift-stdlib -Xswiftc -Osize -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker --gc-sections}"
+# The release binary as shipped: the flags scripts/install.sh (which examples/Dockerfile runs)
+# builds with, from scripts/release-flags.sh; BUILD_FLAGS replaces them (after `-c release`).
+if [ -n "${BUILD_FLAGS:-}" ]; then
+  read -r -a build_flags <<<"-c release $BUILD_FLAGS"
+else
+  mapfile -t build_flags < <("$root/scripts/release-flags.sh")
+fi
 source_label=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   source_label="$source_label, $(date -u +%Y-%m-%dT%H:%MZ)"
-  swift build -c release "${build_flags[@]}" --product secret-agent >&2
+  swift build "${build_flags[@]}" --product secret-agent >&2
 fi
 agent=$root/.build/release/secret-agent
 [ -x "$agent" ] || { echo "run.sh: $agent is missing (run without SKIP_BUILD=1)" >&2; exit 1; }

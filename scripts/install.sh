@@ -30,13 +30,9 @@ prefix=${prefix%/}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# The release build as it ships (BENCHMARKS.md measures this one): the Swift runtime linked in
-# statically, linked by lld without exporting every Swift symbol (--no-export-dynamic: a smaller
-# symbol table for the loader to map, and --gc-sections drops what only the export kept).
-# No DT_RELR (-z pack-relative-relocs): it needs glibc 2.36, which RHEL 9, Amazon Linux 2023 and
-# Ubuntu 22.04 lack; this binary runs on glibc 2.34 and later (Sources/CSecretAgent/glibc-compat.c).
-# -Osize: 1.7 MiB smaller than -O and no slower to the child (BENCHMARKS.md, footprint run).
-release=(-c release --static-swift-stdlib -Xswiftc -Osize -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker --gc-sections)
+# The release build as it ships (BENCHMARKS.md measures this one): scripts/release-flags.sh says
+# what each flag is for.
+mapfile -t release < <(scripts/release-flags.sh)
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     echo "building the release binary (a few minutes)…"
     swift build "${release[@]}" --product secret-agent

@@ -2,6 +2,7 @@
 #include "csecretagent.h"
 
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -283,4 +285,57 @@ int csa_mount_tmpfs(const char *path, unsigned int mode, unsigned int size_mb) {
     else
         snprintf(options, sizeof options, "mode=%o", mode & 07777);
     return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options);
+}
+
+/* ---- memory ---- */
+
+struct csa_release {
+    long advised;
+    int error;
+};
+
+static int csa_release_segments(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct csa_release *out = data;
+    /* The first object is the main executable; libraries are shared with other processes. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t relro_lo = 0, relro_hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_GNU_RELRO) {
+            relro_lo = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+            relro_hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+        }
+    }
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W)) continue;
+        /* Whole pages inside the segment only. */
+        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr + page - 1) & ~(page - 1);
+        uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_filesz) & ~(page - 1);
+        if (relro_hi > relro_lo && lo < relro_hi && hi > relro_lo) {
+            /* Never the relocated constants: discarding them would undo the relocations. */
+            if (lo >= relro_lo) lo = relro_hi;
+            if (hi <= relro_hi) hi = relro_lo;
+        }
+        if (hi <= lo) continue;
+        munlock((void *)lo, hi - lo);
+        (void)madvise((void *)lo, hi - lo, 21 /* MADV_PAGEOUT */);
+        if (madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0) {
+            out->error = errno;
+            continue;
+        }
+        out->advised += (long)(hi - lo);
+    }
+    return 1; /* the main executable only */
+}
+
+long csa_release_code_pages(void) {
+    struct csa_release out = {0, 0};
+    dl_iterate_phdr(csa_release_segments, &out);
+    if (out.advised == 0 && out.error != 0) {
+        errno = out.error;
+        return -1;
+    }
+    return out.advised;
 }

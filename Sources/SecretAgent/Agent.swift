@@ -39,6 +39,9 @@ public actor Agent: Service {
         public var reloadable = false
         /// `--listen`: serve `/healthz` and `/metrics`.
         public var listen: ListenAddress?
+        /// Once started and watching, hand the code pages used only to start back to the kernel
+        /// (`SecretMemory.releaseCodePages`): a process-wide step, for the command line's agent.
+        public var releaseCodePages = false
 
         public init() {}
     }
@@ -195,6 +198,9 @@ public actor Agent: Service {
         rendered = true
         AgentMetrics.rendered(count: prepared.rendered.files.count)
         notifier.ready(status: "rendered \(prepared.rendered.files.count) files; watching \(prepared.job.locators.count) references")
+        if options.releaseCodePages && options.watch {
+            SecretMemory.releaseCodePages(logger: logger)
+        }
         let watchdog = notifier.startWatchdog()
         let statusUpdates = notifier.startStatusUpdates(every: .seconds(15)) { [weak self] in
             await self?.healthSnapshot() ?? HealthSnapshot(renderedAll: false, poll: .seconds(300), backends: [])

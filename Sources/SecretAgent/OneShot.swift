@@ -44,9 +44,33 @@ public enum OneShot {
         return value.renderedBytes
     }
 
-    /// `plan`: API calls and monthly cost at the configured poll, with placement hints.
-    public static func plan(config: AgentConfig, envFrom: [String], in context: AgentContext) throws -> String {
+    /// `plan`: API calls and monthly cost at the configured poll, with placement hints; with a
+    /// `fleet`, what that many agents ask of the account's quotas (`plan --replicas`).
+    public static func plan(config: AgentConfig, envFrom: [String], fleet: FleetOptions? = nil, in context: AgentContext) throws -> String {
         let job = try Job.compile(config: config, envFrom: envFrom, flagsBase: context.cwd)
-        return CostPlan(references: job.references, poll: config.poll).report(configuration: config.file)
+        let plan = CostPlan(references: job.references, poll: config.poll)
+        var report = plan.report(configuration: config.file)
+        if let fleet {
+            var quotas = Quotas.published
+            if let ssm = fleet.ssmQuota { quotas.ssm.perSecond = ssm }
+            report += "\n" + FleetPlan(plan: plan, references: job.references, replicas: fleet.replicas, startTimeout: config.startTimeout,
+                                       maxShare: fleet.maxShare, quotas: quotas).report()
+        }
+        return report
+    }
+
+    /// What `plan --replicas` was asked.
+    public struct FleetOptions: Sendable {
+        public var replicas: Int
+        /// The share of a quota above which the fleet's polls are warned about (0.5 = 50 %).
+        public var maxShare: Double
+        /// The account's Parameter Store quota when not the default (a raise, higher throughput).
+        public var ssmQuota: Double?
+
+        public init(replicas: Int, maxShare: Double = 0.5, ssmQuota: Double? = nil) {
+            self.replicas = replicas
+            self.maxShare = maxShare
+            self.ssmQuota = ssmQuota
+        }
     }
 }

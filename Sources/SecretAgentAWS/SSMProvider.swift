@@ -1,4 +1,3 @@
-import Crypto
 import SecretAgentCore
 import SecretTemplate
 
@@ -132,7 +131,7 @@ final class SSMProvider: SecretProvider {
             if token?.isEmpty == true { token = nil }
         } while token != nil && pages < 10_000
         guard !values.isEmpty else { return .notFound }
-        let digest = SHA256.hash(data: Array(versions.sorted().joined(separator: "\n").utf8))
+        let digest = SHA256.hash(Array(versions.sorted().joined(separator: "\n").utf8))
         return .found(Secret(value: .map(values), version: "\(values.count)-" + SigV4.hex(digest).prefix(16)))
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -104,9 +103,10 @@ enum SigV4 {
         if let token = credentials.sessionToken { all.append(("x-amz-security-token", token)) }
         let (canonical, signedHeaders) = canonicalRequest(method: method, path: endpoint.path, query: query, headers: all, body: body)
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(hex(SHA256.hash(data: Array(canonical.utf8))))"
-        let key = signingKey(secret: credentials.secretAccessKey, day: day, region: region, service: service)
-        let signature = hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        let toSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(hex(SHA256.hash(Array(canonical.utf8))))"
+        var key = signingKey(secret: credentials.secretAccessKey, day: day, region: region, service: service)
+        let signature = hex(SHA256.hmac(key: key, message: Array(toSign.utf8)))
+        SHA256.wipe(&key)
         all.append(("authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"))
         return all
     }
@@ -130,15 +130,18 @@ enum SigV4 {
             a.0 == b.0 ? a.1 < b.1 : a.0 < b.0
         }
         let canonicalQuery = sortedQuery.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-        let payload = hex(SHA256.hash(data: body))
+        let payload = hex(SHA256.hash(body))
         let canonical = [method, canonicalURI, canonicalQuery, canonicalHeaders, signedHeaders, payload].joined(separator: "\n")
         return (canonical, signedHeaders)
     }
 
-    static func signingKey(secret: String, day: String, region: String, service: String) -> SymmetricKey {
-        var key = SymmetricKey(data: Array("AWS4\(secret)".utf8))
+    /// The day's signing key (HMAC chain over day, region, service); the caller wipes it after use.
+    static func signingKey(secret: String, day: String, region: String, service: String) -> [UInt8] {
+        var key = Array("AWS4\(secret)".utf8)
         for part in [day, region, service, "aws4_request"] {
-            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
+            let next = SHA256.hmac(key: key, message: Array(part.utf8))
+            SHA256.wipe(&key)
+            key = next
         }
         return key
     }

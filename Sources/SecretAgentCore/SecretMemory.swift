@@ -1,3 +1,6 @@
+import CSecretAgent
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,6 +57,22 @@ public enum SecretMemory {
             lastLockResult = .failed(errno)
         }
         return lastLockResult
+    }
+
+    /// Hands back the pages of the agent's own code and constant data once it has started:
+    /// parsing arguments and the configuration, the first fetch, TLS set-up and the first render
+    /// touch code an idle agent does not run again, and the kernel's fault-around maps 64 KiB
+    /// around each page touched. Those pages are unlocked (`lockAll` locked them as they were
+    /// touched; code holds no secret), reclaimed where only this process maps them and unmapped
+    /// where other processes map them too; what the poll loop needs faults back in from the
+    /// binary. Writable and relocated segments are never touched. Logs the size at debug.
+    public static func releaseCodePages(logger: Logger) {
+        let released = csa_release_code_pages()
+        if released < 0 {
+            logger.debug("code pages kept: madvise failed (\(String(cString: strerror(errno))))")
+        } else {
+            logger.debug("code pages handed back after start-up", metadata: ["kib": "\(released / 1024)"])
+        }
     }
 
     /// Overwrites the array's bytes with zeros (a write the optimizer keeps) and empties it.

@@ -63,6 +63,7 @@ struct AgentOptions: ParsableArguments {
         o.pristine = pristine
         o.reloadable = config != nil
         o.listen = listen.flatMap { try? ListenAddress.parse($0) }
+        o.releaseCodePages = true
         return o
     }
 }

@@ -18,13 +18,34 @@ struct PlanCommand: AsyncParsableCommand {
             Nothing is fetched: the plan sees names, not parameter types or values.
               secret-agent plan --config /etc/secret-agent/agent.yaml
               secret-agent plan --config agent.yaml --poll 1m
+            With --replicas N, it adds what N agents ask of the account's API rate quotas (stated
+            with their date): the fleet's poll calls a second and their share of each quota, the
+            calls a rollout makes when it starts them all at once and the least time the quota
+            needs for them, with a warning when that exceeds the start timeout or the polls use
+            more than --max-quota-share percent of a quota.
+              secret-agent plan --config agent.yaml --replicas 500
             """)
 
     @OptionGroup var options: AgentOptions
 
+    @Option(help: ArgumentHelp("Add the figures of a fleet of N agents with this configuration against the API rate quotas.", valueName: "N"))
+    var replicas: Int?
+
+    @Option(help: ArgumentHelp("With --replicas: warn when the fleet's polls use more than this percentage of a quota (default 50).", valueName: "PERCENT"))
+    var maxQuotaShare: Double = 50
+
+    @Option(help: ArgumentHelp("With --replicas: the account's Parameter Store read quota in calls a second, when raised or at higher throughput (default 40).", valueName: "TPS"))
+    var ssmQuota: Double?
+
     func validate() throws {
         if options.config == nil && options.template.isEmpty && options.env.isEmpty && options.envFrom.isEmpty {
             throw ValidationError("plan needs --config FILE (or --template/--env flags to plan)")
+        }
+        if let replicas, replicas < 1 { throw ValidationError("--replicas must be a whole number of agents, 1 or more") }
+        if !(maxQuotaShare > 0 && maxQuotaShare <= 100) { throw ValidationError("--max-quota-share must be a percentage above 0, at most 100") }
+        if let ssmQuota, !(ssmQuota > 0 && ssmQuota.isFinite) { throw ValidationError("--ssm-quota must be a positive number of calls a second") }
+        if replicas == nil && (ssmQuota != nil || maxQuotaShare != 50) {
+            throw ValidationError("--max-quota-share and --ssm-quota apply to a fleet: add --replicas N")
         }
     }
 
@@ -32,7 +53,8 @@ struct PlanCommand: AsyncParsableCommand {
         let context = AgentContext.process(logger: options.logging.bootstrap())
         try await exiting {
             let config = try options.loadConfig(in: context)
-            Terminal.out(Array(try OneShot.plan(config: config, envFrom: options.envFrom, in: context).utf8))
+            let fleet = replicas.map { OneShot.FleetOptions(replicas: $0, maxShare: maxQuotaShare / 100, ssmQuota: ssmQuota) }
+            Terminal.out(Array(try OneShot.plan(config: config, envFrom: options.envFrom, fleet: fleet, in: context).utf8))
             return 0
         }
     }

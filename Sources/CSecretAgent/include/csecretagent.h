@@ -114,4 +114,15 @@ int csa_statfs_type(const char *path, int64_t *type_out);
  * with MS_NOSUID | MS_NODEV | MS_NOEXEC. Needs CAP_SYS_ADMIN. */
 int csa_mount_tmpfs(const char *path, unsigned int mode, unsigned int size_mb);
 
+/* ---- memory ---- */
+
+/* The main executable's read-only segments (code and constant data: never
+ * written, never holding a secret) handed back after start-up: unlocked
+ * (mlockall locked them as they were touched), reclaimed where only this
+ * process maps them (MADV_PAGEOUT, Linux 5.4+) and unmapped where others do
+ * too (MADV_DONTNEED: they fault back in from the file when used again).
+ * Writable and RELRO segments are never touched. Returns the bytes of the
+ * ranges advised (0 when none), or -1 with errno. */
+long csa_release_code_pages(void);
+
 #endif
