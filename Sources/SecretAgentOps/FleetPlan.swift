@@ -71,7 +71,7 @@ public struct FleetPlan: Sendable {
         var out: [String] = []
         let timeout = startTimeout.seconds
         for row in rows where row.leastRolloutSeconds > timeout {
-            out.append("\(replicas) agents starting at once need at least \(Self.seconds(row.leastRolloutSeconds)) of the "
+            out.append("\(CostPlan.count(Double(replicas))) agents starting at once need at least \(Self.seconds(row.leastRolloutSeconds)) of the "
                        + "\(row.quota.service.rawValue) \(row.quota.name) quota (\(CostPlan.count(row.quota.perSecond)) a second) "
                        + "to start, more than the \(Self.seconds(timeout)) start timeout: roll out in waves of at most "
                        + "\(Self.wave(row, within: timeout)) agents, raise start_timeout, or raise the quota.")

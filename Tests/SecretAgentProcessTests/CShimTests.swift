@@ -69,4 +69,33 @@ struct CShimTests {
         #expect(Array(signals[0..<count]).suffix(Int(csa_sigrtmax() - csa_sigrtmin() + 1)) == Array(csa_sigrtmin()...csa_sigrtmax()))
         #expect(csa_agent_signals(nil, 0) == Int32(count))
     }
+
+    /// RssFile of /proc/self/status, in KiB.
+    static func residentFileKiB() -> Int {
+        guard let file = fopen("/proc/self/status", "r") else { return -1 }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            if text.hasPrefix("RssFile:") { return Int(text.dropFirst(8).filter(\.isNumber)) ?? -1 }
+        }
+        return -1
+    }
+
+    @Test("release_code_pages: the executable's code leaves the resident set, and runs on as it faults back in")
+    func releaseCodePages() {
+        let before = Self.residentFileKiB()
+        let released = csa_release_code_pages()
+        let after = Self.residentFileKiB()
+        #expect(released > 0, "errno \(errno)")
+        #expect(released % Int(sysconf(Int32(_SC_PAGESIZE))) == 0)
+        // The pages this test's own threads fault back in are far fewer than those handed back.
+        #expect(after < before, "RssFile \(before) KiB before, \(after) KiB after")
+        // Code and constants come back from the binary as they are used.
+        var fds: [Int32] = [-1, -1]
+        #expect(csa_pipe_cloexec(&fds) == 0)
+        close(fds[0])
+        close(fds[1])
+        #expect(Self.residentFileKiB() > 0)
+    }
 }
