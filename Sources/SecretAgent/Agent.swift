@@ -6,6 +6,7 @@ import SecretAgentCore
 import SecretAgentOps
 import SecretAgentProcess
 import SecretAgentRuntime
+import SecretAgentServe
 import ServiceLifecycle
 
 /// One running agent (`exec` and `run`), start to end:
@@ -39,6 +40,8 @@ public actor Agent: Service {
         public var reloadable = false
         /// `--listen`: serve `/healthz` and `/metrics`.
         public var listen: ListenAddress?
+        /// `--serve`: the local secrets API on this address (`serve:` in the configuration otherwise).
+        public var serve: ListenAddress?
 
         public init() {}
     }
@@ -74,6 +77,8 @@ public actor Agent: Service {
     var child: (any ChildHandle)?
     var rendered = false
     var leaseWatch: Task<Void, Never>?
+    /// The local secrets API (`serve:`), when on.
+    var localAPI: LocalAPI?
     /// Ends the wait of an agent without a child (a SIGTERM, or the group's graceful shutdown).
     var stopRequested: AsyncStream<Void>.Continuation?
     var stopped = false
@@ -142,6 +147,9 @@ public actor Agent: Service {
         }
         let ops = try await startOpsServer()
         defer { ops?.cancel() }
+        localAPI = try await bindLocalAPI(config)
+        let serving = localAPI.map { api in Task { await api.run() } }
+        defer { serving?.cancel() }
         let prepared = try await Pipeline.prepare(config: config, envFrom: options.envFrom, inherited: inherited,
                                                   timeout: config.startTimeout, in: context)
         backends = prepared.backends
@@ -192,6 +200,7 @@ public actor Agent: Service {
             startLeaseWatch()
             await startFileWatch()
         }
+        localAPI?.replace(localAPISources(prepared))
         rendered = true
         AgentMetrics.rendered(count: prepared.rendered.files.count)
         notifier.ready(status: "rendered \(prepared.rendered.files.count) files; watching \(prepared.job.locators.count) references")
@@ -205,6 +214,7 @@ public actor Agent: Service {
         }
         let status = await waitForEnd(signals: argv.isEmpty ? ownSignals : nil)
         notifier.stopping()
+        serving?.cancel()
         await loop.stop()
         leaseWatch?.cancel()
         watcher?.stop()

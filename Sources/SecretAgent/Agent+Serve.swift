@@ -1,0 +1,39 @@
+import SecretAgentCore
+import SecretAgentOps
+import SecretAgentServe
+
+extension Agent {
+    /// The local API's settings: `serve:`, with `--serve` as its address (and turning it on).
+    func serveSettings(_ config: AgentConfig) -> ServeSettings? {
+        guard var settings = config.serve ?? (options.serve != nil ? ServeSettings() : nil) else { return nil }
+        if let address = options.serve { settings.address = address.description }
+        return settings
+    }
+
+    /// `serve:` / `--serve`: reads the token and binds before the first fetch, so a missing token
+    /// (exit 78) or a port in use (exit 69) fails the agent before anything is written. Until the
+    /// first fetch is done, requests get 503.
+    func bindLocalAPI(_ config: AgentConfig) async throws -> LocalAPI? {
+        guard let settings = serveSettings(config) else { return nil }
+        guard options.watch && !options.once else {
+            throw AgentError.usage("the local API (serve, --serve) needs a running agent: not with exec --once or --no-watch")
+        }
+        let address: ListenAddress
+        do {
+            address = try ListenAddress.parse(settings.address)
+        } catch {
+            throw AgentError.config("serve.address: \(error.description)")
+        }
+        let token = try AccessToken.load(settings: settings, environment: context.environment)
+        return try await LocalAPI.bind(address, settings: settings, token: token,
+                                       sources: nil,
+                                       poll: config.poll, logger: logger)
+    }
+
+    /// What the local API reads: the agent's backends, and the allow-list from `serve.allow` or
+    /// the templates' references.
+    func localAPISources(_ prepared: Preparation) -> LocalAPI.Sources {
+        LocalAPI.Sources(aws: prepared.backends.aws, providers: prepared.backends.providers,
+                         allow: AllowList(settings: serveSettings(prepared.config)?.allow, referenced: prepared.job.locators))
+    }
+}

@@ -1,0 +1,188 @@
+import NIOCore
+import NIOHTTP1
+import SecretAgentAWS
+import SecretAgentCore
+import SecretAgentOps
+import SecretTemplate
+
+extension LocalAPI {
+    /// One request: method, token, X-Forwarded-For, route, allow-list (none of which reaches a
+    /// backend when it refuses), then the cache.
+    func respond(_ request: HTTPListener.Request) async -> HTTPListener.Reply {
+        guard request.method == .GET else {
+            metrics.refuse(.method)
+            return ErrorReply.method
+        }
+        guard tokenMatches(request.headers) else {
+            metrics.refuse(.token)
+            logger.debug("local API request refused: missing or wrong token")
+            return ErrorReply.missingToken
+        }
+        guard !request.headers.contains(name: "x-forwarded-for") else {
+            metrics.refuse(.forwarded)
+            logger.debug("local API request refused: X-Forwarded-For")
+            return ErrorReply.forwarded
+        }
+        let target = RequestTarget(request.uri)
+        let key: CacheKey
+        switch route(target) {
+        case .failure(let refusal): return refusal.reply
+        case .success(let k): key = k
+        }
+        let allowed: Bool?
+        switch key {
+        case .aws(let raw): allowed = sources.withLock { $0?.allow.allows(raw) }
+        case .reference(let reference): allowed = sources.withLock { $0?.allow.allows(reference.locator) }
+        }
+        guard let allowed else { return ErrorReply.starting }
+        guard allowed else {
+            metrics.refuse(.allowList)
+            logger.notice("local API request refused: not on the allow-list", metadata: ["reference": "\(key.text)"])
+            return ErrorReply.notAllowed
+        }
+        return await answer(key, refreshNow: target.refreshNow)
+    }
+
+    func tokenMatches(_ headers: HTTPHeaders) -> Bool {
+        for name in AccessToken.headers {
+            if let given = headers.first(name: name) { return token.matches(given) }
+        }
+        return false
+    }
+
+    /// The cache key a request names, or the error answer for a malformed one.
+    func route(_ target: RequestTarget) -> Result<CacheKey, ReplyError> {
+        switch target.path {
+        case "/secretsmanager/get":
+            guard let id = target.value("secretId"), !id.isEmpty else {
+                return .failure(ReplyError(ErrorReply.badRequest("secretId is required")))
+            }
+            return secretKey(id, target)
+        case "/systemsmanager/parameters/get":
+            guard let name = target.value("name"), !name.isEmpty else {
+                return .failure(ReplyError(ErrorReply.badRequest("name is required")))
+            }
+            let version = target.value("version"), label = target.value("label")
+            if version != nil && label != nil {
+                return .failure(ReplyError(ErrorReply.badRequest("give version or label, not both")))
+            }
+            if let version, Int(version) == nil {
+                return .failure(ReplyError(ErrorReply.badRequest("version must be a number")))
+            }
+            let decrypt = target.value("withDecryption")?.lowercased() == "true"
+            return .success(.aws(.parameter(name: name, selector: version ?? label, decrypt: decrypt)))
+        case "/v1/ref" where target.value("ref") != nil:
+            do {
+                return .success(.reference(try Reference.parse(target.value("ref") ?? "")))
+            } catch {
+                return .failure(ReplyError(ErrorReply.badRequest("ref: \(error.description)")))
+            }
+        default:
+            guard target.path.hasPrefix("/v1/"), target.path.count > 4,
+                  let id = RequestTarget.decode(target.path.dropFirst(4)) else {
+                return .failure(ReplyError(ErrorReply.notFound(route: String(target.path.prefix(100)))))
+            }
+            return secretKey(id, target)
+        }
+    }
+
+    private func secretKey(_ id: String, _ target: RequestTarget) -> Result<CacheKey, ReplyError> {
+        let versionID = target.value("versionId"), stage = target.value("versionStage")
+        if versionID?.isEmpty == true || stage?.isEmpty == true {
+            return .failure(ReplyError(ErrorReply.badRequest("versionId and versionStage must not be empty")))
+        }
+        return .success(.aws(.secret(id: id, versionID: versionID, stage: stage)))
+    }
+
+    /// From the cache, or fetched (shared with concurrent requests for the same key).
+    func answer(_ key: CacheKey, refreshNow: Bool) async -> HTTPListener.Reply {
+        if refreshNow {
+            if let entry = cache.recentlyForced(key) {
+                metrics.hit()
+                return reply(entry)
+            }
+        } else if let entry = cache.hit(key) {
+            metrics.hit()
+            logger.trace("local API hit", metadata: ["reference": "\(key.text)"])
+            return reply(entry)
+        }
+        let fetcher = fetcher(for: key)
+        do {
+            let (entry, started) = try await cache.load(key, fetch: fetcher)
+            if refreshNow { metrics.refresh() } else { metrics.miss() }
+            if started {
+                logger.debug(refreshNow ? "local API refreshed" : "local API fetched",
+                             metadata: ["reference": "\(key.text)", "version": "\(entry.version ?? "-")"])
+            }
+            return reply(entry)
+        } catch let notFound as ReferenceNotFound {
+            return ErrorReply.referenceNotFound(notFound.reference)
+        } catch let error as TemplateError {
+            return ErrorReply.badRequest(error.description)
+        } catch {
+            logger.warning("local API fetch failed", metadata: [
+                "reference": "\(key.text)", "error": "\((error as? any AgentFailure)?.description ?? "\(type(of: error))")",
+            ])
+            return ErrorReply.failure(error, key: key)
+        }
+    }
+
+    func reply(_ entry: CacheEntry) -> HTTPListener.Reply {
+        HTTPListener.Reply(status: 200, contentType: entry.contentType, body: entry.body, headers: entry.headers)
+    }
+
+    /// How a key is fetched, from the sources of the moment.
+    func fetcher(for key: CacheKey) -> @Sendable () async throws -> CacheEntry {
+        guard let sources = self.sources.withLock({ $0 }) else { return { throw ServeError.unavailable("the agent is starting") } }
+        switch key {
+        case .aws(let request):
+            return {
+                guard let aws = sources.aws else {
+                    throw ServeError.config("no AWS backend is configured for \(request.locator.text)")
+                }
+                return Self.entry(try await aws.fetchRaw(request))
+            }
+        case .reference(let reference):
+            return {
+                let outcomes = try await sources.providers.fetch([reference.locator])
+                return try Self.entry(reference, outcomes[reference.locator] ?? .notFound)
+            }
+        }
+    }
+
+    /// AWS's JSON, as AWS sent it.
+    static func entry(_ answer: AWSRawAnswer) -> CacheEntry {
+        CacheEntry(body: ByteBuffer(bytes: answer.body), contentType: "application/x-amz-json-1.1", version: answer.version,
+                   outcome: nil, headers: [])
+    }
+
+    /// The value a reference selects: text as it is, bytes as octets, maps and lists as JSON;
+    /// the version in `X-Secret-Agent-Version`.
+    static func entry(_ reference: Reference, _ outcome: FetchOutcome) throws -> CacheEntry {
+        guard case .found(let secret) = outcome, let value = try reference.select(from: secret.value) else {
+            throw ReferenceNotFound(reference: reference)
+        }
+        let contentType: String
+        switch value {
+        case .map, .list: contentType = "application/json"
+        case .bytes: contentType = "application/octet-stream"
+        default: contentType = "text/plain; charset=utf-8"
+        }
+        return CacheEntry(body: ByteBuffer(bytes: value.renderedBytes), contentType: contentType, version: secret.version,
+                          outcome: outcome, headers: secret.version.map { [(versionHeader, $0)] } ?? [])
+    }
+
+    /// The response header of `/v1/ref` that carries the backend's version.
+    public static let versionHeader = "X-Secret-Agent-Version"
+}
+
+/// A route's refusal, carried through `Result`.
+struct ReplyError: Error {
+    let reply: HTTPListener.Reply
+    init(_ reply: HTTPListener.Reply) { self.reply = reply }
+}
+
+/// `/v1/ref` for a reference that is not there (or a field it lacks).
+struct ReferenceNotFound: Error {
+    let reference: Reference
+}
