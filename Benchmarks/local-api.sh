@@ -81,10 +81,11 @@ calls_before=$(curl -s "http://127.0.0.1:$ops_port/metrics" | awk '/^secret_agen
 
 # wrk's summary → "requests/s p50 p99" (latencies in ms).
 measure() { # label, wrk args…
-  local out
+  local out label=$1
+  shift
   out=$(taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"$duration" --latency "$@")
-  echo "$out" >"$work/wrk-$1.txt"
-  awk -v label="$1" '
+  echo "$out" >"$work/wrk-$label.txt"
+  awk -v label="$label" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
     /Non-2xx/ { bad = $NF }
