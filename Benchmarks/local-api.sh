@@ -43,8 +43,7 @@ moto_port=$(free_port)
 pids+=($!)
 moto=http://127.0.0.1:$moto_port
 wait_http "$moto/moto-api/"
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_ENDPOINT_URL=$moto AWS_EC2_METADATA_DISABLED=true
-"$venv/bin/python" - <<PY
+AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench "$venv/bin/python" - <<PY
 import boto3, json
 sm = boto3.client("secretsmanager", endpoint_url="$moto", region_name="us-east-1")
 sm.create_secret(Name="bench/api/db", SecretString=json.dumps({"user": "bench", "password": "bench-" + "x" * 40}))
@@ -64,9 +63,12 @@ templates:
   - contents: "{{ sm:bench/api/db#user }} {{ ssm:/bench/api/url }}"
     destination: app.conf
 YAML
-AWS_TOKEN=$token taskset -c "$agent_cpu" "$agent" run --config "$work/agent.yaml" --listen "127.0.0.1:$ops_port" \
+# A clean environment: an inherited variable holding an ARN would be resolved for the child.
+env -i PATH="$PATH" HOME="$work" AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 \
+  AWS_ENDPOINT_URL="$moto" AWS_EC2_METADATA_DISABLED=true AWS_TOKEN="$token" taskset -c "$agent_cpu" "$agent" run --config "$work/agent.yaml" --listen "127.0.0.1:$ops_port" \
   --log-level warning 2>"$work/agent.log" &
-pids+=($!)
+agent_pid=$!
+pids+=("$agent_pid")
 for _ in $(seq 1 300); do [ -f "$work/out/app.conf" ] && break; sleep 0.1; done
 [ -f "$work/out/app.conf" ] || { echo "local-api.sh: the agent did not start:" >&2; cat "$work/agent.log" >&2; exit 1; }
 
@@ -79,17 +81,23 @@ for path in "$sm_path" "$ssm_path"; do
 done
 calls_before=$(curl -s "http://127.0.0.1:$ops_port/metrics" | awk '/^secret_agent_api_calls_total/ {s += $NF} END {print s + 0}')
 
-# wrk's summary → "requests/s p50 p99" (latencies in ms).
+# The agent's CPU time so far, in clock ticks (user + system).
+ticks() { awk '{print $14 + $15}' "/proc/$agent_pid/stat"; }
+hz=$(getconf CLK_TCK)
+
+# wrk's summary → "label requests/s p50 p99 non-2xx reads-per-agent-CPU-second" (latencies in ms).
 measure() { # label, wrk args…
-  local out label=$1
+  local out label=$1 before after
   shift
+  before=$(ticks)
   out=$(taskset -c "$load_cpu" wrk -t1 -c"$connections" -d"$duration" --latency "$@")
+  after=$(ticks)
   echo "$out" >"$work/wrk-$label.txt"
-  awk -v label="$label" '
+  awk -v label="$label" -v cpu="$(( after - before ))" -v hz="$hz" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
-    /Non-2xx/ { bad = $NF }
-    END { printf "%s %.0f %.3f %.3f %d\n", label, rps, p50, p99, bad + 0 }' <<<"$out"
+    /requests in/ { total = $1 } /Non-2xx/ { bad = $NF }
+    END { printf "%s %.0f %.3f %.3f %d %s\n", label, rps, p50, p99, bad + 0, (cpu > 0 ? sprintf("%.0f", total / (cpu / hz)) : "-") }' <<<"$out"
 }
 
 results=()
@@ -113,16 +121,16 @@ echo "## Local API load run — $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "Agent: \`$(basename "$(dirname "$agent")")\` build ($("$agent" --version 2>/dev/null || echo unknown)), pinned to CPU $agent_cpu; wrk 1 thread, $connections keep-alive connections, $duration each, on CPU $load_cpu; $cpu, $(nproc) CPUs, shared."
 echo
-echo "| read | requests/s | p50 ms | p99 ms | non-2xx |"
-echo "|---|---:|---:|---:|---:|"
+echo "| read | requests/s | p50 ms | p99 ms | non-2xx | reads per agent CPU-second |"
+echo "|---|---:|---:|---:|---:|---:|"
 for line in "${results[@]}"; do
-  read -r label rps p50 p99 bad <<<"$line"
+  read -r label rps p50 p99 bad per_cpu <<<"$line"
   case $label in
     sm) name="local API \`/secretsmanager/get\` (cached)" ;;
     ssm) name="local API \`/systemsmanager/parameters/get\` (cached, decrypted)" ;;
-    direct) name="moto directly, \`GetSecretValue\` (no cache)" ;;
+    direct) name="moto directly, \`GetSecretValue\` (no cache)"; per_cpu="(moto)" ;;
   esac
-  echo "| $name | $rps | $p50 | $p99 | $bad |"
+  echo "| $name | $rps | $p50 | $p99 | $bad | $per_cpu |"
 done
 echo
 echo "Backend calls the agent made during the local API runs: $((calls_after - calls_before)) (cache hits counted: $hits)."

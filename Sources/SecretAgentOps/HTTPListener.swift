@@ -58,6 +58,9 @@ public final class HTTPListener: Sendable {
 
     /// Answers one request.
     public typealias Handler = @Sendable (Request) async -> Reply
+    /// Answers a request at once, on the connection's event loop, when it can (a cached answer,
+    /// a refusal); nil hands it to the `Handler`. Must not block.
+    public typealias FastPath = @Sendable (Request) -> Reply?
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     /// Where the listener is bound (the real port when 0 was asked for).
@@ -80,8 +83,12 @@ public final class HTTPListener: Sendable {
 
     /// Binds (nothing is served until `run(_:)`). A port in use or an address that does not
     /// resolve throws `OpsError` (exit 69) saying what the listener was for (`purpose`).
+    ///
+    /// With `fastPath`, each request is first offered to it on the event loop; only those it
+    /// declines reach the async handler (requests on one connection are still answered in order:
+    /// the HTTP pipeline handler holds the next one until the answer to the current one is out).
     public static func bind(_ address: ListenAddress, limits: Limits, name: String, purpose: String,
-                            logger: Logger) async throws -> HTTPListener {
+                            logger: Logger, fastPath: FastPath? = nil) async throws -> HTTPListener {
         let listener: NIOAsyncChannel<Connection, Never>
         let idle = TimeAmount.nanoseconds(limits.idleTimeout.nanoseconds)
         do {
@@ -93,6 +100,7 @@ public final class HTTPListener: Sendable {
                         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                         try channel.pipeline.syncOperations.addHandler(IdleCloser())
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        if let fastPath { try channel.pipeline.syncOperations.addHandler(FastPathHandler(fastPath)) }
                         return try Connection(wrappingChannelSynchronously: channel)
                     }
                 }
@@ -147,30 +155,74 @@ public final class HTTPListener: Sendable {
                         guard let request = head else { continue }
                         head = nil
                         let reply = await handler(Request(method: request.method, uri: request.uri, headers: request.headers))
-                        var headers = HTTPHeaders()
-                        headers.reserveCapacity(4 + reply.headers.count)
-                        headers.add(name: "Content-Type", value: reply.contentType)
-                        headers.add(name: "Content-Length", value: String(reply.body.readableBytes))
-                        headers.add(name: "Cache-Control", value: "no-store")
-                        for (name, value) in reply.headers { headers.add(name: name, value: value) }
-                        if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
-                        let status = HTTPResponseStatus(statusCode: reply.status)
-                        if request.method != .HEAD {
-                            try await outbound.write(contentsOf: [
-                                .head(HTTPResponseHead(version: request.version, status: status, headers: headers)),
-                                .body(.byteBuffer(reply.body)), .end(nil),
-                            ])
-                        } else {
-                            try await outbound.write(contentsOf: [
-                                .head(HTTPResponseHead(version: request.version, status: status, headers: headers)), .end(nil),
-                            ])
-                        }
+                        try await outbound.write(contentsOf: Self.response(reply, to: request))
                         if !request.isKeepAlive { return }
                     }
                 }
             }
         } catch {
             logger.debug("\(name) connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension HTTPListener {
+    /// The response parts of a reply: head (Content-Type, Content-Length, Cache-Control, the
+    /// reply's headers, `Connection: close` when the client did not keep alive), body (not for
+    /// HEAD), end.
+    static func response(_ reply: Reply, to request: HTTPRequestHead) -> [HTTPServerResponsePart] {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4 + reply.headers.count)
+        headers.add(name: "Content-Type", value: reply.contentType)
+        headers.add(name: "Content-Length", value: String(reply.body.readableBytes))
+        headers.add(name: "Cache-Control", value: "no-store")
+        for (name, value) in reply.headers { headers.add(name: name, value: value) }
+        if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPServerResponsePart.head(HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: reply.status),
+                                                                headers: headers))
+        return request.method == .HEAD ? [head, .end(nil)] : [head, .body(.byteBuffer(reply.body)), .end(nil)]
+    }
+}
+
+/// Offers each request to the fast path; answers what it takes on the event loop and passes the
+/// rest on to the async handler. Request bodies are ignored either way.
+final class FastPathHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let fastPath: HTTPListener.FastPath
+    /// The request being answered here, and its answer (sent at the request's end).
+    private var answering: (HTTPRequestHead, HTTPListener.Reply)?
+
+    init(_ fastPath: @escaping HTTPListener.FastPath) {
+        self.fastPath = fastPath
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if let reply = fastPath(HTTPListener.Request(method: head.method, uri: head.uri, headers: head.headers)) {
+                answering = (head, reply)
+            } else {
+                context.fireChannelRead(data)
+            }
+        case .body:
+            if answering == nil { context.fireChannelRead(data) }
+        case .end:
+            guard let (head, reply) = answering else {
+                context.fireChannelRead(data)
+                return
+            }
+            answering = nil
+            let parts = HTTPListener.response(reply, to: head)
+            for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
+            if head.isKeepAlive {
+                context.writeAndFlush(wrapOutboundOut(parts[parts.count - 1]), promise: nil)
+            } else {
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(parts[parts.count - 1])).whenComplete { _ in channel.close(promise: nil) }
+            }
         }
     }
 }

@@ -6,41 +6,70 @@ import SecretAgentOps
 import SecretTemplate
 
 extension LocalAPI {
-    /// One request: method, token, X-Forwarded-For, route, allow-list (none of which reaches a
-    /// backend when it refuses), then the cache.
-    func respond(_ request: HTTPListener.Request) async -> HTTPListener.Reply {
+    /// What to do with a request: an answer now (a refusal, a malformed request, a cached
+    /// answer), or a fetch.
+    enum Decision {
+        case reply(HTTPListener.Reply)
+        case fetch(CacheKey, refreshNow: Bool)
+    }
+
+    /// Method, token, X-Forwarded-For, route, allow-list (none of which reaches a backend when it
+    /// refuses), then the cache. Never waits: this runs on the connection's event loop.
+    func decide(_ request: HTTPListener.Request) -> Decision {
         guard request.method == .GET else {
             metrics.refuse(.method)
-            return ErrorReply.method
+            return .reply(ErrorReply.method)
         }
         guard tokenMatches(request.headers) else {
             metrics.refuse(.token)
             logger.debug("local API request refused: missing or wrong token")
-            return ErrorReply.missingToken
+            return .reply(ErrorReply.missingToken)
         }
         guard !request.headers.contains(name: "x-forwarded-for") else {
             metrics.refuse(.forwarded)
             logger.debug("local API request refused: X-Forwarded-For")
-            return ErrorReply.forwarded
+            return .reply(ErrorReply.forwarded)
         }
         let target = RequestTarget(request.uri)
         let key: CacheKey
         switch route(target) {
-        case .failure(let refusal): return refusal.reply
+        case .failure(let refusal): return .reply(refusal.reply)
         case .success(let k): key = k
         }
-        let allowed: Bool?
-        switch key {
-        case .aws(let raw): allowed = sources.withLock { $0?.allow.allows(raw) }
-        case .reference(let reference): allowed = sources.withLock { $0?.allow.allows(reference.locator) }
+        let allowed: Bool? = sources.withLock { sources in
+            guard let sources else { return nil }
+            switch key {
+            case .aws(let raw): return sources.allow.allows(raw)
+            case .reference(let reference): return sources.allow.allows(reference.locator)
+            }
         }
-        guard let allowed else { return ErrorReply.starting }
+        guard let allowed else { return .reply(ErrorReply.starting) }
         guard allowed else {
             metrics.refuse(.allowList)
             logger.notice("local API request refused: not on the allow-list", metadata: ["reference": "\(key.text)"])
-            return ErrorReply.notAllowed
+            return .reply(ErrorReply.notAllowed)
         }
-        return await answer(key, refreshNow: target.refreshNow)
+        let refreshNow = target.refreshNow
+        if !refreshNow, let entry = cache.hit(key) {
+            metrics.hit()
+            logger.trace("local API hit", metadata: ["reference": "\(key.text)"])
+            return .reply(reply(entry))
+        }
+        return .fetch(key, refreshNow: refreshNow)
+    }
+
+    /// The listener's fast path: everything but a fetch is answered on the event loop.
+    func respondAtOnce(_ request: HTTPListener.Request) -> HTTPListener.Reply? {
+        if case .reply(let reply) = decide(request) { return reply }
+        return nil
+    }
+
+    /// One request, fetching when it must.
+    func respond(_ request: HTTPListener.Request) async -> HTTPListener.Reply {
+        switch decide(request) {
+        case .reply(let reply): return reply
+        case .fetch(let key, let refreshNow): return await answer(key, refreshNow: refreshNow)
+        }
     }
 
     func tokenMatches(_ headers: HTTPHeaders) -> Bool {
@@ -94,16 +123,11 @@ extension LocalAPI {
         return .success(.aws(.secret(id: id, versionID: versionID, stage: stage)))
     }
 
-    /// From the cache, or fetched (shared with concurrent requests for the same key).
+    /// Fetched (shared with concurrent requests for the same key); for `refreshNow`, the cached
+    /// answer when the key was refreshed less than `refresh_now_interval` ago.
     func answer(_ key: CacheKey, refreshNow: Bool) async -> HTTPListener.Reply {
-        if refreshNow {
-            if let entry = cache.recentlyForced(key) {
-                metrics.hit()
-                return reply(entry)
-            }
-        } else if let entry = cache.hit(key) {
+        if refreshNow, let entry = cache.recentlyForced(key) {
             metrics.hit()
-            logger.trace("local API hit", metadata: ["reference": "\(key.text)"])
             return reply(entry)
         }
         let fetcher = fetcher(for: key)

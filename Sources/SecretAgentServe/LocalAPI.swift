@@ -69,12 +69,18 @@ public final class LocalAPI: Sendable {
     ///   - sources: what to read from; nil answers 503 until ``replace(_:)`` gives them.
     public static func bind(_ address: ListenAddress, settings: ServeSettings, token: AccessToken, sources: Sources?,
                             poll: Duration, logger: Logger) async throws -> LocalAPI {
+        // The fast path needs the API, which needs the listener: a slot filled once both exist
+        // (no connection is served before `run()`).
+        let api = WeakSlot()
         let listener = try await HTTPListener.bind(address, limits: HTTPListener.Limits(maxConnections: settings.maxConnections),
-                                                   name: "local API", purpose: "the local secrets API (serve)", logger: logger)
+                                                   name: "local API", purpose: "the local secrets API (serve)", logger: logger,
+                                                   fastPath: { request in api.value?.respondAtOnce(request) })
         logger.info("serving the local secrets API", metadata: ["listen": "\(listener.address)"])
-        return LocalAPI(listener: listener, token: token,
-                        cache: ServeCache(capacity: settings.cacheSize, refreshInterval: settings.refreshNowInterval),
-                        sources: sources, poll: poll, logger: logger)
+        let made = LocalAPI(listener: listener, token: token,
+                            cache: ServeCache(capacity: settings.cacheSize, refreshInterval: settings.refreshNowInterval),
+                            sources: sources, poll: poll, logger: logger)
+        api.set(made)
+        return made
     }
 
     /// Serves and polls until the calling task is cancelled, then closes the listener.
@@ -100,4 +106,19 @@ public final class LocalAPI: Sendable {
 
     /// How many answers are cached now.
     public var cachedCount: Int { cache.count }
+}
+
+/// Holds the API weakly for the listener's fast path (the API owns the listener).
+final class WeakSlot: Sendable {
+    private let slot = Mutex<WeakBox>(WeakBox())
+
+    struct WeakBox: @unchecked Sendable {
+        weak var api: LocalAPI?
+    }
+
+    var value: LocalAPI? { slot.withLock { $0.api } }
+
+    func set(_ api: LocalAPI) {
+        slot.withLock { $0.api = api }
+    }
 }
