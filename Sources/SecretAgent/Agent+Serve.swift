@@ -16,7 +16,12 @@ extension Agent {
     func bindLocalAPI(_ config: AgentConfig) async throws -> LocalAPI? {
         guard let settings = serveSettings(config) else { return nil }
         guard options.watch && !options.once else {
-            throw AgentError.usage("the local API (serve, --serve) needs a running agent: not with exec --once or --no-watch")
+            // The agent does not stay (--once) or its backends are gone (--no-watch).
+            if options.serve != nil {
+                throw AgentError.usage("--serve needs an agent that keeps running: not with exec --once or --no-watch")
+            }
+            logger.notice("serve: is not started by exec --once or --no-watch (the agent does not keep its backends)")
+            return nil
         }
         let address: ListenAddress
         do {

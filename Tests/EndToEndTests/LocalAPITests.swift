@@ -96,4 +96,20 @@ struct LocalAPITests {
         #expect(r.stderr.contains("AWS_TOKEN"))
         #expect(!s.exists("out/app.conf"))
     }
+
+    @Test("exec --once --serve is a usage error; a serve: block is ignored by exec --once")
+    func onceDoesNotServe() throws {
+        let s = Scratch()
+        defer { s.remove() }
+        s.write("agent.yaml", """
+            output_dir: \(s.path)/out
+            serve:
+              address: 127.0.0.1:\(Net.freePort())
+            """)
+        let env = Agent.cleanEnvironment(["AWS_TOKEN": "once-token"])
+        let flag = try Agent.run(["exec", "--once", "--serve", "127.0.0.1:\(Net.freePort())", "--", "true"], environment: env, timeout: 30)
+        #expect(flag.status == 64, "\(flag.stderr)")
+        let block = try Agent.run(["exec", "--once", "--config", s.file("agent.yaml"), "--", "true"], environment: env, timeout: 30)
+        #expect(block.status == 0, "\(block.stderr)")
+    }
 }
