@@ -114,6 +114,20 @@ import Testing
         }
     }
 
+    @Test func awsRefusalsKeepAWSCodes() async throws {
+        let backend = try Moto.require().denied().backend()
+        try await withAPI(aws: backend, allow: Self.everything) { api in
+            let secret = try await get(api, "/secretsmanager/get?secretId=sa-test/json")
+            // AWS's own code as it sent it (moto: AccessDenied, 403; AWS: AccessDeniedException, 400).
+            let denied: Set<String> = ["AccessDenied", "AccessDeniedException"]
+            #expect([400, 403].contains(secret.status))
+            #expect(denied.contains(secret.json?.awsField("__type")?.awsString ?? ""))
+            #expect(secret.json?.awsField("message")?.awsString?.contains("AKIA") == false, "the agent's identity is not told to the client")
+            let parameter = try await get(api, "/systemsmanager/parameters/get?name=/sa-test/secure")
+            #expect(denied.contains(parameter.json?.awsField("__type")?.awsString ?? ""))
+        }
+    }
+
     @Test func hundredConcurrentFirstRequestsMakeOneBackendCall() async throws {
         let backend = try Moto.require().backend()
         try await withAPI(aws: backend, allow: Self.everything) { api in

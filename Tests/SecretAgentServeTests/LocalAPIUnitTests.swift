@@ -160,6 +160,27 @@ struct LocalAPIUnitTests {
         await task.value
     }
 
+    @Test func throttlingAndUnreachableBackendsKeepAWSShapes() async throws {
+        struct Failing: RawAWSSource {
+            let error: any Error
+            func fetchRaw(_ request: AWSRawRequest) async throws -> AWSRawAnswer { throw error }
+            func changedRaw(_ known: [AWSRawRequest: String?]) async throws -> [AWSRawRequest] { [] }
+        }
+        let throttled = Failing(error: AWSError(.unavailable, "AWS secretsmanager:GetSecretValue kept failing", code: "ThrottlingException", status: 400))
+        try await withAPI(aws: throttled, allow: ServeAllowSettings(secretsManager: ["*"])) { api in
+            let reply = await api.respond(request("/v1/a"))
+            #expect(reply.status == 400)
+            #expect(String(buffer: reply.body) == #"{"__type":"ThrottlingException","message":"Rate exceeded"}"#)
+            #expect(reply.headers.contains { $0 == ("x-amzn-ErrorType", "ThrottlingException") })
+        }
+        let unreachable = Failing(error: AWSError(.unavailable, "cannot reach AWS secretsmanager at http://127.0.0.1:1"))
+        try await withAPI(aws: unreachable, allow: ServeAllowSettings(secretsManager: ["*"])) { api in
+            let reply = await api.respond(request("/v1/a"))
+            #expect(reply.status == 503)
+            #expect(!String(buffer: reply.body).contains("127.0.0.1"), "the agent's error stays in its log")
+        }
+    }
+
     @Test func serveConfiguration() throws {
         let yaml = """
             serve:

@@ -43,6 +43,15 @@ struct Moto {
          "AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true", "HOME": "/nonexistent"]
     }
 
+    /// The seeded user that may call nothing but sts:GetCallerIdentity.
+    func denied() throws -> Moto {
+        guard let key = Moto.environment["SECRET_AGENT_TEST_AWS_DENIED_ACCESS_KEY_ID"],
+              let secret = Moto.environment["SECRET_AGENT_TEST_AWS_DENIED_SECRET_ACCESS_KEY"] else {
+            throw Missing(description: "the denied user's keys are not set (seed-moto.py prints them)")
+        }
+        return Moto(endpoint: endpoint, accessKeyID: key, secretAccessKey: secret)
+    }
+
     /// A backend on this moto (retries kept short so failing tests fail fast).
     func backend(logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) -> AWSBackend {
         AWSBackend(settings: AWSSettings(), environment: environment(), network: AWSNetwork(client: testHTTPClient), logger: logger,
