@@ -1,6 +1,7 @@
 import SecretAgentCore
 import SecretAgentOps
 import SecretAgentServe
+import SecretTemplate
 
 extension Agent {
     /// The local API's settings: `serve:`, with `--serve` as its address (and turning it on).
@@ -35,10 +36,18 @@ extension Agent {
                                        poll: config.poll, logger: logger)
     }
 
-    /// What the local API reads: the agent's backends, and the allow-list from `serve.allow` or
-    /// the templates' references.
+    /// What the local API reads: the agent's backends, the allow-list from `serve.allow` or the
+    /// templates' references, and the references the agent's own loop polls (the API hears of
+    /// their changes from the loop instead of asking again).
     func localAPISources(_ prepared: Preparation) -> LocalAPI.Sources {
         LocalAPI.Sources(aws: prepared.backends.aws, providers: prepared.backends.providers,
-                         allow: AllowList(settings: serveSettings(prepared.config)?.allow, referenced: prepared.job.locators))
+                         allow: AllowList(settings: serveSettings(prepared.config)?.allow, referenced: prepared.job.locators),
+                         agentPolled: options.watch ? prepared.job.locators.filter { !$0.isPinned } : [])
+    }
+
+    /// The loop's changes, handed to the local API when it runs.
+    func localAPIChangeHandler() -> (@Sendable (Set<Locator>) -> Void)? {
+        guard let api = localAPI else { return nil }
+        return { locators in api.agentChanged(locators) }
     }
 }

@@ -193,7 +193,8 @@ public actor Agent: Service {
                              composeEnvironment: { [environment = context.environment, pristine = options.pristine] in
                                  Pipeline.childEnvironment(agent: environment, injected: $0, pristine: pristine)
                              },
-                             clock: clock, logger: logger, observer: MetricsObserver())
+                             clock: clock, logger: logger,
+                             observer: MetricsObserver(onChange: localAPIChangeHandler()))
         self.loop = loop
         if options.watch {
             await loop.start()

@@ -24,17 +24,18 @@ extension LocalAPI {
         for (key, entry) in entries {
             switch key {
             case .aws(let request):
-                guard !request.isPinned else { continue }
+                guard !request.isPinned, !sources.agentPolled.contains(request.locator) else { continue }
                 raw[request] = entry.version
             case .reference(let reference):
-                guard !reference.locator.isPinned, let outcome = entry.outcome else { continue }
+                guard !reference.locator.isPinned, !sources.agentPolled.contains(reference.locator),
+                      let outcome = entry.outcome else { continue }
                 references[reference.locator, default: []].append((reference, outcome))
             }
         }
         if let aws = sources.aws, !raw.isEmpty {
             do {
                 for request in try await aws.changedRaw(raw) {
-                    await refetch(.aws(request), sources: sources)
+                    await refetch(.aws(request))
                 }
             } catch {
                 logPollFailure("aws", error)
@@ -66,14 +67,35 @@ extension LocalAPI {
         }
     }
 
+    /// The agent's loop found these locators changed (its poll, a lease replaced, a file event):
+    /// every cached answer about them is fetched again, so what the API serves follows what the
+    /// agent renders. A Secrets Manager change refreshes every stage of that secret.
+    public func agentChanged(_ locators: Set<Locator>) {
+        let secretIDs = Set(locators.compactMap { if case .secretsManager(let id, _, _) = $0 { id } else { nil } })
+        let keys = cache.snapshot().map(\.0).filter { key in
+            switch key {
+            case .aws(.secret(let id, let versionID, _)): return versionID == nil && secretIDs.contains(id)
+            case .aws(let request): return locators.contains(request.locator)
+            case .reference(let reference): return locators.contains(reference.locator)
+            }
+        }
+        guard !keys.isEmpty else { return }
+        Task {
+            for key in keys { await refetch(key) }
+        }
+    }
+
     /// Fetches a key again after the poll saw it move; a name that is gone leaves the cache.
-    private func refetch(_ key: CacheKey, sources: Sources) async {
+    func refetch(_ key: CacheKey) async {
         metrics.refresh()
         do {
             let entry = try await fetcher(for: key)()
             cache.update(key, entry)
             logger.info("local API: a served secret changed", metadata: ["reference": "\(key.text)", "to": "\(entry.version ?? "-")"])
         } catch let error as AWSError where ["ResourceNotFoundException", "ParameterNotFound"].contains(error.code ?? "") {
+            cache.remove(key)
+            logger.info("local API: a served secret is gone", metadata: ["reference": "\(key.text)"])
+        } catch is ReferenceNotFound {
             cache.remove(key)
             logger.info("local API: a served secret is gone", metadata: ["reference": "\(key.text)"])
         } catch {

@@ -32,11 +32,15 @@ public final class LocalAPI: Sendable {
         public var aws: (any RawAWSSource)?
         public var providers: ProviderSet
         public var allow: AllowList
+        /// What the agent's loop already polls: the API's poll leaves these out and refetches
+        /// them when the loop reports a change (``agentChanged(_:)``).
+        public var agentPolled: Set<Locator>
 
-        public init(aws: (any RawAWSSource)?, providers: ProviderSet, allow: AllowList) {
+        public init(aws: (any RawAWSSource)?, providers: ProviderSet, allow: AllowList, agentPolled: Set<Locator> = []) {
             self.aws = aws
             self.providers = providers
             self.allow = allow
+            self.agentPolled = agentPolled
         }
     }
 

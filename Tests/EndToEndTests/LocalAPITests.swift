@@ -74,10 +74,18 @@ struct LocalAPITests {
         // A Vault rotation is served within a poll.
         Servers.vaultSeed("secret/data/serve-e2e/\(id)", #"{"data": {"password": "serve-vault-pw2", "user": "u1"}}"#)
         #expect(eventually(timeout: 15) { request(port, "/v1/ref?ref=vault:secret/serve-e2e/\(id)%23password", token: token).1 == "serve-vault-pw2" })
+        // A Secrets Manager rotation of a secret the templates use: the agent's own poll finds it
+        // and the local API follows (its own poll leaves that name to the agent's).
+        try Servers.boto("""
+            c("secretsmanager").put_secret_value(SecretId="serve-e2e/\(id)/db", SecretString='{"password": "serve-sm-pw2"}')
+            """)
+        #expect(eventually(timeout: 15) { request(port, "/secretsmanager/get?secretId=serve-e2e/\(id)/db", token: token).1.contains("serve-sm-pw2") })
+        #expect(eventually(timeout: 15) { s.read("out/app.conf")?.contains("serve-sm-pw2") == true })
         #expect(finish(p) == 0)
         #expect(!Net.accepts(port: port), "the local API ends with the agent")
         let log = stderr.text()
         for value in ["serve-sm-pw", "serve-ssm-value", "serve-vault-pw", token] { #expect(!log.contains(value)) }
+        #expect(log.contains("serve-e2e/\(id)/db"), "the log names what the API refreshed")
     }
 
     @Test("serve without a token does not start (exit 78), and writes nothing")

@@ -142,6 +142,39 @@ struct LocalAPIUnitTests {
         }
     }
 
+    @Test func namesTheAgentPollsFollowItsChanges() async throws {
+        let source = CountingSource()
+        let api = try await LocalAPI.bind(ListenAddress(host: "127.0.0.1", port: 0), settings: ServeSettings(), token: AccessToken(testToken),
+                                          sources: LocalAPI.Sources(aws: source, providers: ProviderSet(),
+                                                                    allow: AllowList(settings: ServeAllowSettings(secretsManager: ["*"]), referenced: []),
+                                                                    agentPolled: [.secretsManager(id: "polled", stage: nil, versionID: nil)]),
+                                          poll: .seconds(300), logger: .init(label: "test"))
+        let task = Task { await api.run() }
+        defer { task.cancel() }
+        _ = await api.respond(request("/v1/polled"))
+        _ = await api.respond(request("/v1/polled?versionStage=AWSPREVIOUS"))
+        _ = await api.respond(request("/v1/other"))
+        source.version.withLock { $0 = "v2" }
+        // The API's own poll asks only about what the agent does not poll (the other stage of
+        // that secret, and the other secret), and fetches those two again.
+        await api.pollOnce()
+        #expect(source.calls.load(ordering: .relaxed) == 5)
+        #expect(String(buffer: await api.respond(request("/v1/polled")).body).contains("\"v1\""))
+        // The agent's loop reports the change: every stage of that secret is fetched again.
+        api.agentChanged([.secretsManager(id: "polled", stage: nil, versionID: nil)])
+        let deadline = ContinuousClock.now + .seconds(10)
+        func served(_ path: String) async -> String { String(buffer: await api.respond(request(path)).body) }
+        while !(await served("/v1/polled")).contains("\"v2\"") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        while !(await served("/v1/polled?versionStage=AWSPREVIOUS")).contains("\"v2\"") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await served("/v1/polled").contains("\"v2\""))
+        #expect(await served("/v1/polled?versionStage=AWSPREVIOUS").contains("\"v2\""))
+        #expect(source.calls.load(ordering: .relaxed) == 7)
+    }
+
     @Test func refusalsAndStartingNeverFetch() async throws {
         let source = CountingSource()
         try await withAPI(aws: source, allow: ServeAllowSettings(secretsManager: ["ok/*"])) { api in
