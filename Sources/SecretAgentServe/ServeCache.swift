@@ -9,14 +9,25 @@ enum CacheKey: Hashable, Sendable {
     case aws(AWSRawRequest)
     case reference(Reference)
 
-    /// The name for logs: the reference text, never a value.
+    /// The name for logs: the reference text, never a value. It comes from the request, so it
+    /// is cut at 256 characters and control characters are shown as `?` (one request, one line).
     var text: String {
+        let raw: String
         switch self {
         case .aws(let request):
-            if case .parameter(_, _, let decrypt) = request, decrypt { return request.locator.text + " (decrypted)" }
-            return request.locator.text
-        case .reference(let reference): return reference.text
+            raw = request.locator.text + (request.decrypts ? " (decrypted)" : "")
+        case .reference(let reference): raw = reference.text
         }
+        let clipped = raw.unicodeScalars.count > 256 ? String(String.UnicodeScalarView(raw.unicodeScalars.prefix(256))) + "…" : raw
+        return String(String.UnicodeScalarView(clipped.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+    }
+}
+
+extension AWSRawRequest {
+    /// True for an SSM read with `withDecryption=true`.
+    var decrypts: Bool {
+        if case .parameter(_, _, let decrypt) = self { return decrypt }
+        return false
     }
 }
 

@@ -85,6 +85,12 @@ struct LocalAPIUnitTests {
         #expect(explicit.allows(try Reference.parse("vault:secret/data/other").locator))
     }
 
+    @Test func requestedNamesAreOneLogLine() {
+        let key = CacheKey.aws(.secret(id: "a\nFORGED line\u{1b}[31m" + String(repeating: "x", count: 400), versionID: nil, stage: nil))
+        #expect(!key.text.contains("\n") && !key.text.contains("\u{1b}"))
+        #expect(key.text.count <= 258)
+    }
+
     @Test func queryDecoding() {
         let target = RequestTarget("/secretsmanager/get?secretId=a%2Fb+c&versionStage=AWS%43URRENT&refreshNow=TRUE&flag")
         #expect(target.path == "/secretsmanager/get")
