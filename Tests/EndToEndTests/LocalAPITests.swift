@@ -81,6 +81,12 @@ struct LocalAPITests {
             """)
         #expect(eventually(timeout: 15) { request(port, "/secretsmanager/get?secretId=serve-e2e/\(id)/db", token: token).1.contains("serve-sm-pw2") })
         #expect(eventually(timeout: 15) { s.read("out/app.conf")?.contains("serve-sm-pw2") == true })
+        // A reload with a template that uses another secret: the allow-list follows it.
+        let reloaded = try String(contentsOfFile: s.file("agent.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "{{ vault:", with: "{{ sm:docker/registry/password }} {{ vault:")
+        s.write("agent.yaml", reloaded)
+        kill(p.processIdentifier, SIGHUP)
+        #expect(eventually(timeout: 15) { request(port, "/secretsmanager/get?secretId=docker/registry/password", token: token).0 == 200 })
         #expect(finish(p) == 0)
         #expect(!Net.accepts(port: port), "the local API ends with the agent")
         let log = stderr.text()

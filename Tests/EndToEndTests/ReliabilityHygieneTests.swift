@@ -182,15 +182,26 @@ struct ReliabilityHygieneTests {
         wrong["VAULT_TOKEN"] = token + "-wrong"
         scan.add("wrong vault token", token + "-wrong")
         _ = try scanned(&scan, "vault bad token", ["get", "--log-level", "trace", "vault:secret/rel-hyg/\(id)#password"], environment: wrong, stdoutIsValue: true, expect: 77)
+        let servePort = Net.freePort(), serveToken = "rel-hyg-serve-" + UUID().uuidString.lowercased()
+        scan.add("local API token (vault)", serveToken)
+        var served = env
+        served["AWS_TOKEN"] = serveToken
         try runScenario(&scan, "run (vault)", config: """
             poll: 300ms
             output_dir: \(s.path)/out
+            serve:
+              address: 127.0.0.1:\(servePort)
             templates:
               - contents: "pw={{ vault:secret/rel-hyg/\(id)#password }}"
                 destination: app.conf
-            """, scratch: s, environment: env, listen: true) { s in
+            """, scratch: s, environment: served, listen: true) { s in
+            let api = "http://127.0.0.1:\(servePort)/v1/ref?ref="
+            _ = localAPIGet(api + "vault:secret/rel-hyg/\(id)%23password", token: serveToken)
+            _ = localAPIGet(api + "vault:secret/rel-hyg/\(id)", token: serveToken)
+            _ = localAPIGet(api + "vault:secret/rel-hyg/\(id)%23password&refreshNow=true", token: serveToken)
             Servers.vaultSeed("secret/data/rel-hyg/\(id)", #"{"data": {"password": "\#(v2)"}}"#)
             #expect(eventually(timeout: 15) { s.read("out/app.conf") == "pw=\(v2)" })
+            #expect(eventually(timeout: 15) { localAPIGet(api + "vault:secret/rel-hyg/\(id)%23password", token: serveToken) == v2 })
         }
     }
 
