@@ -75,12 +75,21 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // The local secrets API: the AWS Secrets Manager Agent / Lambda extension protocol and
+        // /v1/ref for every backend, served from a bounded cache kept fresh by version polls.
+        .target(name: "SecretAgentServe", dependencies: [
+            "SecretAgentCore", "SecretAgentAWS", "SecretAgentOps", "SecretTemplate",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // The agent as a library: one lifecycle (prepare, write, start the child, watch, reload,
         // shut down) as a swift-service-lifecycle Service, backends built through a factory, and
         // the one-shot operations (render, get, check).
         .target(name: "SecretAgent", dependencies: [
             "SecretTemplate", "SecretAgentCore", "SecretAgentRuntime", "SecretAgentProcess", "SecretAgentAWS", "SecretAgentVault",
-            "SecretAgentOps",
+            "SecretAgentOps", "SecretAgentServe",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -119,6 +128,13 @@ let package = Package(
         .testTarget(name: "SecretAgentOpsTests", dependencies: [
             "SecretAgentOps", "SecretAgentCore", "SecretTemplate",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SecretAgentServeTests", dependencies: [
+            "SecretAgentServe", "SecretAgentAWS", "SecretAgentOps", "SecretAgentCore", "SecretTemplate",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "SecretAgentTests", dependencies: [
             "SecretAgent", "SecretAgentCore", "SecretAgentRuntime", "SecretTemplate",

@@ -25,6 +25,7 @@ extension Agent {
             }
             await loop.replace(job: fresh.job, providers: fresh.backends.providers, outcomes: fresh.outcomes,
                                settings: Self.settings(config), command: config.exec?.command)
+            localAPI?.replace(localAPISources(fresh))
             await backends?.shutdown()
             backends = fresh.backends
             if options.watch {

@@ -6,6 +6,7 @@ import SecretAgentCore
 import SecretAgentOps
 import SecretAgentProcess
 import SecretAgentRuntime
+import SecretAgentServe
 import ServiceLifecycle
 
 /// One running agent (`exec` and `run`), start to end:
@@ -42,6 +43,8 @@ public actor Agent: Service {
         /// Once started and watching, hand the code pages used only to start back to the kernel
         /// (`SecretMemory.releaseCodePages`): a process-wide step, for the command line's agent.
         public var releaseCodePages = false
+        /// `--serve`: the local secrets API on this address (`serve:` in the configuration otherwise).
+        public var serve: ListenAddress?
 
         public init() {}
     }
@@ -77,6 +80,8 @@ public actor Agent: Service {
     var child: (any ChildHandle)?
     var rendered = false
     var leaseWatch: Task<Void, Never>?
+    /// The local secrets API (`serve:`), when on.
+    var localAPI: LocalAPI?
     /// Ends the wait of an agent without a child (a SIGTERM, or the group's graceful shutdown).
     var stopRequested: AsyncStream<Void>.Continuation?
     var stopped = false
@@ -145,6 +150,9 @@ public actor Agent: Service {
         }
         let ops = try await startOpsServer()
         defer { ops?.cancel() }
+        localAPI = try await bindLocalAPI(config)
+        let serving = localAPI.map { api in Task { await api.run() } }
+        defer { serving?.cancel() }
         let prepared = try await Pipeline.prepare(config: config, envFrom: options.envFrom, inherited: inherited,
                                                   timeout: config.startTimeout, in: context)
         backends = prepared.backends
@@ -188,13 +196,15 @@ public actor Agent: Service {
                              composeEnvironment: { [environment = context.environment, pristine = options.pristine] in
                                  Pipeline.childEnvironment(agent: environment, injected: $0, pristine: pristine)
                              },
-                             clock: clock, logger: logger, observer: MetricsObserver())
+                             clock: clock, logger: logger,
+                             observer: MetricsObserver(onChange: localAPIChangeHandler()))
         self.loop = loop
         if options.watch {
             await loop.start()
             startLeaseWatch()
             await startFileWatch()
         }
+        localAPI?.replace(localAPISources(prepared))
         rendered = true
         AgentMetrics.rendered(count: prepared.rendered.files.count)
         notifier.ready(status: "rendered \(prepared.rendered.files.count) files; watching \(prepared.job.locators.count) references")
@@ -211,6 +221,7 @@ public actor Agent: Service {
         }
         let status = await waitForEnd(signals: argv.isEmpty ? ownSignals : nil)
         notifier.stopping()
+        serving?.cancel()
         await loop.stop()
         leaseWatch?.cancel()
         watcher?.stop()

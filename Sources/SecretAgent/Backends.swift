@@ -1,4 +1,5 @@
 import Logging
+import SecretAgentAWS
 import SecretAgentCore
 import SecretTemplate
 
@@ -15,6 +16,12 @@ public protocol Backends: Sendable {
     func recordTimeLeft() async
     /// Stops background work and closes connections.
     func shutdown() async
+    /// The AWS backend when one was built: the local API's raw Secrets Manager and SSM reads.
+    var aws: AWSBackend? { get }
+}
+
+extension Backends {
+    public var aws: AWSBackend? { nil }
 }
 
 /// Builds the backends for a set of references. The agent builds them at start-up and again

@@ -11,13 +11,16 @@ import SecretTemplate
 final class CloudBackends: Backends {
     public let providers: ProviderSet
     private let vault: VaultBackend?
+    /// The AWS backend (the local API reads through it); nil when nothing needs AWS.
+    let aws: AWSBackend?
     /// The AWS clients (direct and per proxy) and the Vault client: each backend reads its own
     /// proxy (`aws.proxy`, `vault.proxy`, `HTTPS_PROXY`, `NO_PROXY` …) and trust.
     private let awsNetwork: AWSNetwork?
     private let vaultHTTP: HTTPClient?
 
-    private init(providers: ProviderSet, vault: VaultBackend?, awsNetwork: AWSNetwork?, vaultHTTP: HTTPClient?) {
+    private init(providers: ProviderSet, aws: AWSBackend? = nil, vault: VaultBackend?, awsNetwork: AWSNetwork?, vaultHTTP: HTTPClient?) {
         self.providers = providers
+        self.aws = aws
         self.vault = vault
         self.awsNetwork = awsNetwork
         self.vaultHTTP = vaultHTTP
@@ -27,8 +30,11 @@ final class CloudBackends: Backends {
                      logger: Logger) async throws -> CloudBackends {
         var set = ProviderSet([FileProvider(), EnvProvider(environment: environment)])
         let schemes = Set(locators.map(\.scheme))
+        // The local API's allow-list can name what no template does.
+        let serveAllow = config.serve?.allow
         let needsAWS = !schemes.isDisjoint(with: [.ssm, .ssmPath, .sm])
-        let needsVault = schemes.contains(.vault) || (config.vault?.auth.method == .aws && schemes.contains(.vault))
+            || !(serveAllow?.secretsManager.isEmpty ?? true) || !(serveAllow?.ssm.isEmpty ?? true)
+        let needsVault = schemes.contains(.vault) || !(serveAllow?.vault.isEmpty ?? true)
         guard needsAWS || needsVault else { return CloudBackends(providers: set, vault: nil, awsNetwork: nil, vaultHTTP: nil) }
 
         // Fail a refused connection at once (the agent's own retries and start deadline apply),
@@ -75,7 +81,7 @@ final class CloudBackends: Backends {
         }
         // Vault logs in on the first fetch, inside the start-up retries (a server still starting
         // is retried until --start-timeout like any other backend).
-        return CloudBackends(providers: set, vault: vault, awsNetwork: awsNetwork, vaultHTTP: vaultHTTP)
+        return CloudBackends(providers: set, aws: needsAWS ? aws : nil, vault: vault, awsNetwork: awsNetwork, vaultHTTP: vaultHTTP)
     }
 
     /// Sets the token and lease gauges (called on each /metrics scrape); gauges of leases no

@@ -40,9 +40,7 @@ struct AWSContext: Sendable {
 
     /// Calls a JSON 1.1 operation and parses the answer.
     func call(_ service: AWSService, _ operation: String, region: String, body: Value, names: Int, subject: String) async throws -> Value {
-        let endpoint = try config.endpoint(for: service, region: region)
-        let call = AWSCall.json(service, operation, region: region, endpoint: endpoint, body: body, names: names, subject: subject)
-        let bytes = try await transport.send(call, signing: .chain(chain))
+        let bytes = try await callBytes(service, operation, region: region, body: body, names: names, subject: subject)
         do {
             return try JSON.parse(String(decoding: bytes, as: UTF8.self))
         } catch {

@@ -19,6 +19,11 @@ extension AgentConfig {
                     if t == "on_change" { paths += TemplateSpec.onChangeKeys.sorted().map { "templates[].on_change.\($0)" } }
                 }
             case "exec": paths += ExecSpec.keys.sorted().map { "exec.\($0)" }
+            case "serve":
+                for k in ServeSettings.keys.sorted() {
+                    paths.append("serve.\(k)")
+                    if k == "allow" { paths += ServeAllowSettings.keys.sorted().map { "serve.allow.\($0)" } }
+                }
             default: continue
             }
         }

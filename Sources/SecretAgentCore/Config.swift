@@ -23,6 +23,8 @@ public struct AgentConfig: Sendable {
     public var cleanupOnExit: Bool?
     public var templates: [TemplateSpec]
     public var exec: ExecSpec?
+    /// The `serve:` block (or `--serve`): the local secrets API; nil when it is off.
+    public var serve: ServeSettings?
 
     public init(baseDirectory: String, environment: [String: String], uid: UInt32 = getuid()) {
         self.file = nil
@@ -37,6 +39,7 @@ public struct AgentConfig: Sendable {
         self.cleanupOnExit = nil
         self.templates = []
         self.exec = nil
+        self.serve = nil
     }
 
     /// `/run/secret-agent` as root, else `$XDG_RUNTIME_DIR/secret-agent`, else `/dev/shm/secret-agent-$UID`.
@@ -47,7 +50,7 @@ public struct AgentConfig: Sendable {
     }
 
     static let topKeys: Set<String> = ["aws", "vault", "poll", "start_timeout", "output_dir", "allow_disk",
-                                       "mount_tmpfs", "cleanup_on_exit", "templates", "exec"]
+                                       "mount_tmpfs", "cleanup_on_exit", "templates", "exec", "serve"]
 
     /// Reads a configuration file. Errors name the file, line and key (exit 78).
     public static func load(file: String, environment: [String: String], uid: UInt32 = getuid()) throws(AgentError) -> AgentConfig {
@@ -79,6 +82,13 @@ public struct AgentConfig: Sendable {
             config.templates.append(try TemplateSpec(node: node, baseDirectory: base, outputDir: config.outputDir))
         }
         if let exec = try root.block("exec") { config.exec = try ExecSpec(node: exec) }
+        if root.has("serve") {
+            if let node = try root.block("serve") {
+                config.serve = try ServeSettings(node: node, baseDirectory: base)
+            } else {
+                config.serve = ServeSettings()
+            }
+        }
         try config.validate()
         return config
     }

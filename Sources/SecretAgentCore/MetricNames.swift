@@ -13,4 +13,12 @@ public enum MetricName {
     public static let secondsSinceLastSuccess = "secret_agent_seconds_since_last_success"
     public static let leaseSecondsLeft = "secret_agent_lease_seconds_left"
     public static let tokenSecondsLeft = "secret_agent_token_seconds_left"
+    /// Counter: local API answers served from the cache.
+    public static let localAPIHits = "secret_agent_local_api_hits_total"
+    /// Counter: local API requests that had to fetch (the first request for a name).
+    public static let localAPIMisses = "secret_agent_local_api_misses_total"
+    /// Counter: fetches forced by `refreshNow=true` or a change found by the poll.
+    public static let localAPIRefreshes = "secret_agent_local_api_refreshes_total"
+    /// Counter, label `reason` (`token`, `forwarded`, `method`, `allow_list`): refused requests.
+    public static let localAPIRefusals = "secret_agent_local_api_refusals_total"
 }

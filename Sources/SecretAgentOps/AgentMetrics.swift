@@ -17,6 +17,8 @@ import Synchronization
 /// | `secret_agent_seconds_since_last_success` | gauge | `backend` (set when `/metrics` is read) |
 /// | `secret_agent_lease_seconds_left` | gauge | `lease` (`leaseLabel(_:)` of the reference: 16 hex digits, never its path or parameters) |
 /// | `secret_agent_token_seconds_left` | gauge | `backend` |
+/// | `secret_agent_local_api_{hits,misses,refreshes}_total` | counter | — (the local API: `SecretAgentServe`) |
+/// | `secret_agent_local_api_refusals_total` | counter | `reason` (`token`, `forwarded`, `method`, `allow_list`) |
 ///
 /// Labels hold backend names, operations and hashes of references: never a value or a path.
 ///

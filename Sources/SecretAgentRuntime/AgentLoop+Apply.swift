@@ -19,6 +19,7 @@ extension AgentLoop {
             outcomes[locator] = outcome
         }
         guard !changed.isEmpty else { return }
+        observer?.changed(changed)
         changesApplied += 1
         await carryOut(ChangePlan.make(job: job, values: StartupFetch.resolutions(outcomes), changed: changed, written: written,
                                        environment: child == nil ? nil : injected, defaultAllowDisk: settings.defaultAllowDisk))

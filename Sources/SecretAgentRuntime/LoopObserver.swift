@@ -1,3 +1,5 @@
+import SecretTemplate
+
 /// What the agent loop reports as it works, for metrics (the operations module implements it;
 /// the runtime does not depend on a metrics library).
 public protocol LoopObserver: Sendable {
@@ -9,4 +11,10 @@ public protocol LoopObserver: Sendable {
     func reloaded()
     /// The child was restarted.
     func restarted()
+    /// These locators changed (a poll, a lease replaced, a file event), before anything is written.
+    func changed(_ locators: Set<Locator>)
+}
+
+extension LoopObserver {
+    public func changed(_ locators: Set<Locator>) {}
 }

@@ -20,6 +20,8 @@ struct ExecCommand: AsyncParsableCommand {
 
     @OptionGroup var options: AgentOptions
 
+    @OptionGroup var serve: ServeOption
+
     @Flag(name: .long, help: "Resolve, then replace the agent with CMD (execve; no supervisor, same PID).")
     var once = false
 
@@ -41,6 +43,7 @@ struct ExecCommand: AsyncParsableCommand {
             agentOptions.requireCommand = true
             agentOptions.keepFiles = keepFiles
             agentOptions.removeFilesByDefault = true
+            serve.apply(to: &agentOptions)
             return try await Agent.runInServiceGroup(options: agentOptions, context: context) { [options, command] in
                 try options.loadConfig(in: context, command: command)
             }

@@ -91,3 +91,20 @@ struct LoggingOptions: ParsableArguments {
         return Logger(label: "secret-agent")
     }
 }
+
+/// `--serve HOST:PORT`, for `run` and `exec`: the local secrets API.
+struct ServeOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Serve the local secrets API (the AWS Secrets Manager Agent protocol) on HOST:PORT, such as 127.0.0.1:2773.", valueName: "HOST:PORT"))
+    var serve: String?
+
+    func validate() throws {
+        if let serve {
+            do { _ = try ListenAddress.parse(serve) } catch { throw ValidationError(error.description.replacing("--listen", with: "--serve")) }
+        }
+    }
+
+    /// Puts the address into the agent's options.
+    func apply(to options: inout Agent.Options) {
+        options.serve = serve.flatMap { try? ListenAddress.parse($0) }
+    }
+}

@@ -15,6 +15,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: AgentOptions
 
+    @OptionGroup var serve: ServeOption
+
     func validate() throws {
         if options.config == nil { throw ValidationError("run needs --config FILE") }
     }
@@ -22,7 +24,9 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let context = AgentContext.process(logger: options.logging.bootstrap())
         try await exiting {
-            try await Agent.runInServiceGroup(options: options.agentOptions(), context: context) { [options] in
+            var agentOptions = options.agentOptions()
+            serve.apply(to: &agentOptions)
+            return try await Agent.runInServiceGroup(options: agentOptions, context: context) { [options] in
                 try options.loadConfig(in: context)
             }
         }

@@ -133,9 +133,16 @@ struct ReliabilityHygieneTests {
         denied["AWS_ACCESS_KEY_ID"] = try Servers.value("SECRET_AGENT_TEST_AWS_DENIED_ACCESS_KEY_ID")
         denied["AWS_SECRET_ACCESS_KEY"] = try Servers.value("SECRET_AGENT_TEST_AWS_DENIED_SECRET_ACCESS_KEY")
         _ = try scanned(&scan, "aws denied", ["render", "--log-level", "trace", "--config", s.file("check.yaml")], environment: denied, expect: 77)
+        // The local API serves the same secrets while the agent runs: its log must stay clean too.
+        let servePort = Net.freePort(), serveToken = "rel-hyg-serve-" + UUID().uuidString.lowercased()
+        scan.add("local API token", serveToken)
+        var served = env
+        served["AWS_TOKEN"] = serveToken
         try runScenario(&scan, "run (aws)", config: """
             poll: 300ms
             output_dir: \(s.path)/out
+            serve:
+              address: 127.0.0.1:\(servePort)
             templates:
               - contents: "pw={{ sm:rel-hyg/\(id)/db#password }} p={{ ssm:/rel-hyg/\(id)/p }} all={{ ssm-path:/sa-test/app/ }}"
                 destination: app.conf
@@ -143,12 +150,20 @@ struct ReliabilityHygieneTests {
               command: [\(Agent.testChild), --log, \(s.file("child.log"))]
               env:
                 P: "{{ ssm:/rel-hyg/\(id)/p }}"
-            """, scratch: s, environment: env, listen: true) { s in
+            """, scratch: s, environment: served, listen: true) { s in
+            let api = "http://127.0.0.1:\(servePort)"
+            for path in ["/secretsmanager/get?secretId=rel-hyg/\(id)/db", "/systemsmanager/parameters/get?name=/rel-hyg/\(id)/p&withDecryption=true",
+                         "/v1/ref?ref=ssm-path:/sa-test/app/", "/secretsmanager/get?secretId=rel-hyg/\(id)/db&refreshNow=true",
+                         "/secretsmanager/get?secretId=sa-test/json"] {
+                _ = localAPIGet(api + path, token: serveToken)
+            }
+            _ = localAPIGet(api + "/secretsmanager/get?secretId=rel-hyg/\(id)/db", token: serveToken + "-wrong")
             try Servers.boto("""
                 c("secretsmanager").put_secret_value(SecretId="rel-hyg/\(id)/db", SecretString='{"password": "\(v2)"}')
                 c("ssm").put_parameter(Name="/rel-hyg/\(id)/p", Value="\(p2)", Type="SecureString", Overwrite=True)
                 """)
             #expect(eventually(timeout: 15) { s.read("out/app.conf")?.contains("p=\(p2)") == true && s.read("out/app.conf")?.contains(v2) == true })
+            #expect(eventually(timeout: 15) { localAPIGet(api + "/secretsmanager/get?secretId=rel-hyg/\(id)/db", token: serveToken).contains(v2) })
         }
     }
 
@@ -167,15 +182,26 @@ struct ReliabilityHygieneTests {
         wrong["VAULT_TOKEN"] = token + "-wrong"
         scan.add("wrong vault token", token + "-wrong")
         _ = try scanned(&scan, "vault bad token", ["get", "--log-level", "trace", "vault:secret/rel-hyg/\(id)#password"], environment: wrong, stdoutIsValue: true, expect: 77)
+        let servePort = Net.freePort(), serveToken = "rel-hyg-serve-" + UUID().uuidString.lowercased()
+        scan.add("local API token (vault)", serveToken)
+        var served = env
+        served["AWS_TOKEN"] = serveToken
         try runScenario(&scan, "run (vault)", config: """
             poll: 300ms
             output_dir: \(s.path)/out
+            serve:
+              address: 127.0.0.1:\(servePort)
             templates:
               - contents: "pw={{ vault:secret/rel-hyg/\(id)#password }}"
                 destination: app.conf
-            """, scratch: s, environment: env, listen: true) { s in
+            """, scratch: s, environment: served, listen: true) { s in
+            let api = "http://127.0.0.1:\(servePort)/v1/ref?ref="
+            _ = localAPIGet(api + "vault:secret/rel-hyg/\(id)%23password", token: serveToken)
+            _ = localAPIGet(api + "vault:secret/rel-hyg/\(id)", token: serveToken)
+            _ = localAPIGet(api + "vault:secret/rel-hyg/\(id)%23password&refreshNow=true", token: serveToken)
             Servers.vaultSeed("secret/data/rel-hyg/\(id)", #"{"data": {"password": "\#(v2)"}}"#)
             #expect(eventually(timeout: 15) { s.read("out/app.conf") == "pw=\(v2)" })
+            #expect(eventually(timeout: 15) { localAPIGet(api + "vault:secret/rel-hyg/\(id)%23password", token: serveToken) == v2 })
         }
     }
 
@@ -375,4 +401,18 @@ struct ReliabilityHygieneTests {
         #expect(big.array.count == 10_000)
         if geteuid() == 0 { #expect(secret.isLocked, "root may lock a page") }
     }
+}
+
+/// A GET of the local API with its token (the answer holds values: never scanned as log output).
+func localAPIGet(_ url: String, token: String) -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["curl", "-s", "--max-time", "10", "-H", "X-Aws-Parameters-Secrets-Token: \(token)", url]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return "" }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
 }
