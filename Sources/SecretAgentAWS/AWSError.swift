@@ -101,6 +101,15 @@ enum AWSErrorCodes {
         "IDPCommunicationError",
     ]
 
+    /// Throttling proper (not 5xx): lowers the client-side rate in `adaptive` retry mode
+    /// (botocore's list of throttling codes).
+    static let rateLimited: Set<String> = [
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+        "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+        "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
+        "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
+    ]
+
     /// What the user should check for an authentication or permission failure.
     static func advice(for code: String, action: String) -> String {
         switch code {

@@ -52,6 +52,12 @@ struct RetryPolicy: Sendable {
     var maxDelay: Duration = .seconds(5)
     /// Per attempt, from sending to the last byte of the answer.
     var timeout: Duration = .seconds(10)
+    /// `aws.retry_mode` (adaptive by default from the settings; standard for a bare policy).
+    var mode: RetryMode = .standard
+    /// The adaptive rate's curve (tests shorten it).
+    var adaptive = AdaptiveRate.Parameters()
+    /// The longest `Retry-After` honoured (the start deadline cuts a wait shorter).
+    var maxRetryAfter: Duration = .seconds(30)
 
     /// Exponential backoff with full jitter: uniformly 0…min(max, base·2^(attempt-1)).
     func delay(afterAttempt attempt: Int) -> Duration {
@@ -65,6 +71,7 @@ extension RetryPolicy {
         self.init()
         if let timeout = settings.requestTimeout { self.timeout = timeout }
         if let attempts = settings.maxAttempts { maxAttempts = max(1, attempts) }
+        mode = settings.retryMode
     }
 }
 
@@ -75,12 +82,23 @@ struct AWSTransport: Sendable {
     let logger: Logger
     let stats: CallStats
     let retry: RetryPolicy
+    /// The client-side rate per service and region (`aws.retry_mode: adaptive`).
+    let limiter: RateLimiter
+
+    init(network: AWSNetwork, logger: Logger, stats: CallStats, retry: RetryPolicy) {
+        self.network = network
+        self.logger = logger
+        self.stats = stats
+        self.retry = retry
+        self.limiter = RateLimiter(mode: retry.mode, parameters: retry.adaptive)
+    }
 
     /// Sends a call and returns the body of a 2xx answer; anything else throws `AWSError`
     /// (with `code` set, so callers can turn `ParameterNotFound` into "not found").
     func send(_ call: AWSCall, signing: Signing) async throws -> [UInt8] {
         var refreshed = false
         var attempt = 0
+        let rateKey = "\(call.service.signingName)|\(call.region)"
         while true {
             attempt += 1
             let credentials: AWSCredentials?
@@ -90,9 +108,10 @@ struct AWSTransport: Sendable {
             case .none: credentials = nil
             }
             let identity = credentials?.identity ?? "no credentials (unsigned)"
-            let (status, errorType, body): (Int, String?, [UInt8])
+            let (status, errorType, retryAfter, body): (Int, String?, String?, [UInt8])
             do {
-                (status, errorType, body) = try await exchange(call, credentials: credentials, attempt: attempt)
+                try await limiter.acquire(rateKey)
+                (status, errorType, retryAfter, body) = try await exchange(call, credentials: credentials, attempt: attempt)
             } catch let error as CancellationError {
                 throw error
             } catch {
@@ -117,9 +136,14 @@ struct AWSTransport: Sendable {
                 try await backoff(call, attempt: attempt, reason: problem)
                 continue
             }
-            if (200..<300).contains(status) { return body }
+            if (200..<300).contains(status) {
+                limiter.record(rateKey, throttled: false)
+                return body
+            }
             if (300..<400).contains(status) { throw Self.redirectRefused(call, status: status) }
             let fault = AWSFault(status: status, errorTypeHeader: errorType, body: body)
+            let throttled = AWSErrorCodes.rateLimited.contains(fault.code) || status == 429
+            limiter.record(rateKey, throttled: throttled)
             let action = "\(call.service.signingName):\(call.operation)"
             if AWSErrorCodes.expired.contains(fault.code), !refreshed, case .chain(let chain) = signing {
                 refreshed = true
@@ -137,7 +161,10 @@ struct AWSTransport: Sendable {
                     throw AWSError.unavailable("AWS \(action) kept failing for \(call.subject): \(fault.code) (HTTP \(status)) after \(attempt) attempts",
                                                code: fault.code, status: status)
                 }
-                try await backoff(call, attempt: attempt, reason: "\(fault.code) (HTTP \(status))")
+                let wait = Backoff.retryAfter(retryAfter, cap: retry.maxRetryAfter)
+                // Adaptive: a throttled call waits for the (lowered) rate's next token, not a backoff too.
+                try await backoff(call, attempt: attempt, reason: "\(fault.code) (HTTP \(status))",
+                                  atLeast: wait, skipJitter: throttled && retry.mode == .adaptive)
                 continue
             }
             let detail = fault.message.isEmpty ? "" : ": \(fault.message)"
@@ -146,7 +173,7 @@ struct AWSTransport: Sendable {
     }
 
     /// One HTTP exchange: sign, send, read the whole answer.
-    private func exchange(_ call: AWSCall, credentials: AWSCredentials?, attempt: Int) async throws -> (Int, String?, [UInt8]) {
+    private func exchange(_ call: AWSCall, credentials: AWSCredentials?, attempt: Int) async throws -> (Int, String?, String?, [UInt8]) {
         var headers = call.headers
         if let credentials {
             headers = SigV4.sign(method: "POST", endpoint: call.endpoint, headers: headers, body: call.body,
@@ -179,7 +206,8 @@ struct AWSTransport: Sendable {
         // A client that follows redirects (it should not: see `AWSBackend.init`) has already sent
         // the call on; its answer is not used either.
         let status = response.history.count > 1 ? Int(response.history[0].responseHead.status.code) : Int(response.status.code)
-        return (status, response.headers.first(name: "x-amzn-errortype"), Array(buffer.readableBytesView))
+        return (status, response.headers.first(name: "x-amzn-errortype"), response.headers.first(name: "retry-after"),
+                Array(buffer.readableBytesView))
     }
 
     /// The error for a 3xx answer: not retried, and naming the endpoint, never the `Location`.
@@ -189,8 +217,11 @@ struct AWSTransport: Sendable {
                                status: status)
     }
 
-    private func backoff(_ call: AWSCall, attempt: Int, reason: String) async throws {
-        let delay = retry.delay(afterAttempt: attempt)
+    /// Waits before the next attempt: the policy's jittered backoff (none when `skipJitter`),
+    /// and at least `atLeast` (a `Retry-After`).
+    private func backoff(_ call: AWSCall, attempt: Int, reason: String, atLeast: Duration? = nil, skipJitter: Bool = false) async throws {
+        let delay = max(skipJitter ? .zero : retry.delay(afterAttempt: attempt), atLeast ?? .zero)
+        guard delay > .zero else { return }
         logger.debug("retrying AWS call", metadata: [
             "aws_operation": "\(call.operation)", "reason": "\(reason)", "attempt": "\(attempt)", "delay": "\(delay)",
         ])

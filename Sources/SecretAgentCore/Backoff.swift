@@ -8,3 +8,20 @@ public enum Backoff {
         return .milliseconds(Int64.random(in: 0...max(ceiling.milliseconds, 1)))
     }
 }
+
+extension Backoff {
+    /// A random delay uniform in [0, 2·seconds] (mean `seconds`), to the millisecond: spreads a
+    /// rate limiter's wait so that clients throttled at the same moment come back at different ones.
+    public static func spread(seconds: Double) -> Duration {
+        let ceiling = max(1, Int64((2 * seconds * 1000).rounded()))
+        return .milliseconds(Int64.random(in: 0...ceiling))
+    }
+
+    /// A `Retry-After` header's delay: delta-seconds (`120`), capped at `cap`; nil when absent
+    /// or not a number of seconds (an HTTP date is not honoured: the agent's clock may differ
+    /// from the server's).
+    public static func retryAfter(_ header: String?, cap: Duration) -> Duration? {
+        guard let text = header?.trimmingWhitespace, let seconds = Double(text), seconds >= 0, seconds.isFinite else { return nil }
+        return min(cap, .milliseconds(Int64(min(seconds, 86_400) * 1000)))
+    }
+}

@@ -18,6 +18,9 @@ public struct AWSSettings: Sendable, Equatable {
     /// system's); wins over `AWS_CA_BUNDLE` and the profile's `ca_bundle`. Relative to the
     /// configuration file's directory.
     public var caBundle: String?
+    /// `retry_mode`: `adaptive` (default: a client-side rate per service and region that drops
+    /// on throttling and grows back) or `standard` (backoff per call only).
+    public var retryMode: RetryMode = .adaptive
 
     public init(region: String? = nil, profile: String? = nil, endpointURL: String? = nil,
                 requestTimeout: Duration? = nil, maxAttempts: Int? = nil) {
@@ -29,7 +32,7 @@ public struct AWSSettings: Sendable, Equatable {
     }
 
     static let keys: Set<String> = ["region", "profile", "endpoint_url", "request_timeout", "max_attempts",
-                                    "proxy", "ca_bundle"]
+                                    "proxy", "ca_bundle", "retry_mode"]
 
     /// Reads the block, rejecting unknown keys; a relative `ca_bundle` resolves against
     /// `baseDirectory` when one is given.
@@ -45,6 +48,7 @@ public struct AWSSettings: Sendable, Equatable {
             _ = try ProxyURL.parse(proxy, origin: "\(node.location): aws.proxy")
         }
         self.caBundle = try node.string("ca_bundle").map { path in baseDirectory.map { Paths.resolve(path, against: $0) } ?? path }
+        self.retryMode = try RetryMode.parse(node, "retry_mode", block: "aws")
         if let t = requestTimeout, t <= .zero {
             throw AgentError.config("\(node.location): 'aws.request_timeout' must be more than zero")
         }

@@ -27,6 +27,9 @@ public struct VaultSettings: Sendable, Equatable {
     /// `none` for no proxy; wins over `VAULT_PROXY_ADDR`, `HTTPS_PROXY` and `HTTP_PROXY`
     /// (`NO_PROXY` still applies).
     public var proxy: String?
+    /// `retry_mode`: `adaptive` (default: 429 answers lower a client-side rate that grows back)
+    /// or `standard`. `Retry-After` is honoured in both.
+    public var retryMode: RetryMode = .adaptive
 
     public init(address: String? = nil, namespace: String? = nil, caCert: String? = nil, tlsSkipVerify: Bool = false,
                 auth: VaultAuthSettings = VaultAuthSettings(), revokeOnShutdown: Bool = false,
@@ -46,7 +49,7 @@ public struct VaultSettings: Sendable, Equatable {
     }
 
     static let keys: Set<String> = ["address", "namespace", "ca_cert", "tls_skip_verify", "auth", "revoke_on_shutdown", "timeout",
-                                    "proxy", "ca_path", "tls_server_name", "client_cert", "client_key"]
+                                    "proxy", "ca_path", "tls_server_name", "client_cert", "client_key", "retry_mode"]
 
     /// Reads the block, rejecting unknown keys; relative file paths resolve against `baseDirectory`.
     public init(node: ConfigNode, baseDirectory: String) throws(AgentError) {
@@ -65,6 +68,7 @@ public struct VaultSettings: Sendable, Equatable {
         if let proxy, proxy.trimmingWhitespace.lowercased() != ProxyRules.noneKeyword {
             _ = try ProxyURL.parse(proxy, origin: "\(node.location): vault.proxy")
         }
+        self.retryMode = try RetryMode.parse(node, "retry_mode", block: "vault")
         guard self.timeout > .zero else {
             throw AgentError.config("\(node.location): vault.timeout must be longer than zero")
         }

@@ -37,6 +37,8 @@ final class VaultClient: Sendable {
     let logger: Logger
     /// Where API calls are counted (`MetricName.apiCalls`); nil for the bootstrapped factory. For tests.
     private let metrics: (any MetricsFactory)?
+    /// The client-side rate (`vault.retry_mode: adaptive`): lowered by 429 answers.
+    let limiter: RateLimiter
 
     init(options: VaultOptions, http: HTTPClient, logger: Logger, metrics: (any MetricsFactory)? = nil) throws(VaultError) {
         self.options = options
@@ -47,6 +49,7 @@ final class VaultClient: Sendable {
         self.logger = logger
         self.requestBase = options.serverNameOverride?.requestBase ?? options.address
         self.tls = try Self.tlsConfiguration(options)
+        self.limiter = RateLimiter(mode: options.retryMode)
     }
 
     /// A bounded name for metrics (never the path): login, renew, revoke, unwrap, lookup, read, write, list.
@@ -79,6 +82,11 @@ final class VaultClient: Sendable {
         var attempt = 0
         var followedRedirect = false
         while true {
+            do {
+                try await limiter.acquire("vault")
+            } catch {
+                throw VaultError(.unavailable, "the request to Vault at \(address) (\(path)) was cancelled while it waited for the client-side rate (Vault answered 429 before)")
+            }
             let started = ContinuousClock.now
             do {
                 APICalls.count(backend: "vault", operation: operation, factory: metrics)  // each attempt and redirect is a request
@@ -96,6 +104,7 @@ final class VaultClient: Sendable {
                 let text = String(buffer: bytes)
                 let parsed = text.isEmpty ? nil : try? JSON.parse(text)
                 let status = Int(response.status.code)
+                limiter.record("vault", throttled: status == 429)
                 if (200..<300).contains(status) && !text.isEmpty && parsed == nil {
                     // A proxy's error page or a cut-off answer: never read as "no data"; retried like a 5xx.
                     if attempt < options.maxRetries {
@@ -111,7 +120,9 @@ final class VaultClient: Sendable {
                 if Self.isRetryable(result.status) && attempt < options.maxRetries {
                     attempt += 1
                     logger.debug("vault \(method.rawValue) \(path) answered \(result.status); retry \(attempt) of \(options.maxRetries)")
-                    await Self.pause(attempt: attempt)
+                    // Retry-After (429, 503) is a floor; after a 429 in adaptive mode the limiter spaces the retry.
+                    let after = [429, 503].contains(status) ? Backoff.retryAfter(response.headers.first(name: "Retry-After"), cap: options.maxRetryAfter) : nil
+                    await Self.pause(attempt: attempt, atLeast: after, jitter: !(status == 429 && limiter.mode == .adaptive))
                     continue
                 }
                 return result
@@ -133,13 +144,17 @@ final class VaultClient: Sendable {
         }
     }
 
-    /// Waits before retry `attempt`: full jitter up to 100 ms, 200 ms, 400 ms … 2 s.
-    static func pause(attempt: Int) async {
-        try? await Task.sleep(for: Backoff.delay(attempt: attempt, base: .milliseconds(100), cap: .seconds(2)))
+    /// Waits before retry `attempt`: full jitter up to 100 ms, 200 ms, 400 ms … 2 s (none
+    /// without `jitter`), and at least `atLeast` (a `Retry-After`).
+    static func pause(attempt: Int, atLeast: Duration? = nil, jitter: Bool = true) async {
+        let delay = max(jitter ? Backoff.delay(attempt: attempt, base: .milliseconds(100), cap: .seconds(2)) : .zero, atLeast ?? .zero)
+        guard delay > .zero else { return }
+        try? await Task.sleep(for: delay)
     }
 
+    /// 5xx (but 501) and 429 (a rate limit quota).
     static func isRetryable(_ status: Int) -> Bool {
-        status >= 500 && status != 501
+        (status >= 500 && status != 501) || status == 429
     }
 
     /// Percent-encodes each segment of a path, keeping the slashes.

@@ -27,6 +27,10 @@ struct VaultOptions: Sendable {
     var skipVerify: Bool
     var timeout: Duration
     var maxRetries: Int
+    /// `vault.retry_mode`: adaptive lowers a client-side rate on 429 answers.
+    var retryMode: RetryMode = .adaptive
+    /// The longest `Retry-After` honoured on a 429 or 503 (the start deadline cuts a wait shorter).
+    var maxRetryAfter: Duration = .seconds(30)
 
     init(settings: VaultSettings, environment env: [String: String]) throws(VaultError) {
         func pick(_ names: String...) -> String? {
@@ -41,6 +45,7 @@ struct VaultOptions: Sendable {
             throw VaultError(.config, "Vault address '\(address)' must start with http:// or https://")
         }
         self.address = address
+        self.retryMode = settings.retryMode
         let namespace = pick("VAULT_NAMESPACE", "BAO_NAMESPACE") ?? settings.namespace
         self.namespace = namespace.map { ns in String(ns.drop(while: { $0 == "/" }).reversed().drop(while: { $0 == "/" }).reversed()) }
             .flatMap { $0.isEmpty ? nil : $0 }
