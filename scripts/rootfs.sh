@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole file system of the secret-agent image, built into DEST: the stripped binary, the
-# shared libraries it needs (what `ldd` names: glibc and its loader, libstdc++, libgcc_s, zlib —
-# the Swift runtime is linked in statically), the system CA bundle, and passwd/group entries for
+# shared libraries it needs (what `ldd` names: glibc and its loader, and libgcc_s — the Swift
+# runtime, libstdc++ and zlib are linked in statically), the system CA bundle, and passwd/group entries for
 # the non-root user 65532. examples/Dockerfile copies DEST into a `scratch` image, so the image
 # is exactly these files; run here, the last line is the image's size.
 #

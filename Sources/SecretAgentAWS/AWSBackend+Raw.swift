@@ -133,28 +133,12 @@ extension AWSBackend {
         let ids = chunk.map { if case .secret(let id, _, _) = $0 { id } else { "" } }
         let prefixes = Array(Set(ids.map(SecretsManagerProvider.namePrefix))).sorted()
         var out: [AWSRawRequest: String] = [:]
-        var token: String?
-        var pages = 0
-        repeat {
-            pages += 1
-            var body: [String: Value] = [
-                "Filters": .list([.map(["Key": .string("name"), "Values": .list(prefixes.map { .string($0) })])]),
-                "MaxResults": .number("100"),
-            ]
-            if let token { body["NextToken"] = .string(token) }
-            let answer = try await context.call(.secretsManager, "ListSecrets", region: region, body: .map(body),
-                                                names: prefixes.count, subject: AWSContext.subject(chunk.map(\.locator.text)))
-            for entry in answer.awsField("SecretList")?.awsList ?? [] {
-                let name = entry.awsField("Name")?.awsString, arn = entry.awsField("ARN")?.awsString
-                guard case .map(let stages)? = entry.awsField("SecretVersionsToStages") else { continue }
-                for (request, id) in zip(chunk, ids) where SecretsManagerProvider.matches(id, name: name, arn: arn) {
-                    guard case .secret(_, _, let stage) = request else { continue }
-                    let wanted = stage ?? "AWSCURRENT"
-                    out[request] = stages.first { _, list in list.awsList.contains { $0.awsString == wanted } }?.key
-                }
+        for secret in try await context.listSecrets(prefixes: prefixes, region: region, subject: AWSContext.subject(chunk.map(\.locator.text))) {
+            for (request, id) in zip(chunk, ids) where SecretsManagerProvider.matches(id, name: secret.name, arn: secret.arn) {
+                guard case .secret(_, _, let stage) = request else { continue }
+                out[request] = secret.version(in: stage ?? "AWSCURRENT")
             }
-            token = answer.awsField("NextToken")?.awsString
-        } while token?.isEmpty == false && pages < 1000
+        }
         return out
     }
 }

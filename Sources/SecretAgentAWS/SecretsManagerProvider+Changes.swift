@@ -58,27 +58,12 @@ extension SecretsManagerProvider {
     func currentVersions(_ chunk: [Locator], region: String) async throws -> [Locator: String] {
         let prefixes = Array(Set(chunk.map { Self.namePrefix(Self.secretID($0)) })).sorted()
         var out: [Locator: String] = [:]
-        var token: String?
-        var pages = 0
-        repeat {
-            pages += 1
-            var body: [String: Value] = [
-                "Filters": .list([.map(["Key": .string("name"), "Values": .list(prefixes.map { .string($0) })])]),
-                "MaxResults": .number("100"),
-            ]
-            if let token { body["NextToken"] = .string(token) }
-            let answer = try await context.call(.secretsManager, "ListSecrets", region: region, body: .map(body),
-                                                names: prefixes.count, subject: AWSContext.subject(chunk.map(\.text)))
-            for entry in answer.awsField("SecretList")?.awsList ?? [] {
-                let name = entry.awsField("Name")?.awsString, arn = entry.awsField("ARN")?.awsString
-                guard case .map(let stages)? = entry.awsField("SecretVersionsToStages") else { continue }
-                let current = stages.first { _, list in list.awsList.contains { $0.awsString == "AWSCURRENT" } }?.key
-                for locator in chunk where Self.matches(Self.secretID(locator), name: name, arn: arn) {
-                    out[locator] = current
-                }
+        for secret in try await context.listSecrets(prefixes: prefixes, region: region, subject: AWSContext.subject(chunk.map(\.text))) {
+            let current = secret.version(in: "AWSCURRENT")
+            for locator in chunk where Self.matches(Self.secretID(locator), name: secret.name, arn: secret.arn) {
+                out[locator] = current
             }
-            token = answer.awsField("NextToken")?.awsString
-        } while token?.isEmpty == false && pages < 1000
+        }
         return out
     }
 
@@ -94,5 +79,42 @@ extension SecretsManagerProvider {
     private func fetchAndCompare(_ known: [Locator: FetchOutcome]) async throws -> [Locator: FetchOutcome] {
         let fresh = try await fetch(Array(known.keys))
         return fresh.filter { locator, outcome in !(known[locator].map(outcome.sameContent(as:)) ?? false) }
+    }
+}
+
+/// One secret as ListSecrets lists it: its name, its ARN, and the stages each version carries.
+struct ListedSecret {
+    let name: String?
+    let arn: String?
+    let stages: [String: Value]
+
+    /// The version id carrying `stage`, if one does.
+    func version(in stage: String) -> String? {
+        stages.first { _, list in list.awsList.contains { $0.awsString == stage } }?.key
+    }
+}
+
+extension AWSContext {
+    /// Every secret ListSecrets lists for a name filter of `prefixes`, every page (at most
+    /// 1,000): the version polls of the provider and of the local API both read versions so.
+    func listSecrets(prefixes: [String], region: String, subject: String) async throws -> [ListedSecret] {
+        var out: [ListedSecret] = []
+        var token: String?
+        var pages = 0
+        repeat {
+            pages += 1
+            var body: [String: Value] = [
+                "Filters": .list([.map(["Key": .string("name"), "Values": .list(prefixes.map { .string($0) })])]),
+                "MaxResults": .number("100"),
+            ]
+            if let token { body["NextToken"] = .string(token) }
+            let answer = try await call(.secretsManager, "ListSecrets", region: region, body: .map(body), names: prefixes.count, subject: subject)
+            for entry in answer.awsField("SecretList")?.awsList ?? [] {
+                guard case .map(let stages)? = entry.awsField("SecretVersionsToStages") else { continue }
+                out.append(ListedSecret(name: entry.awsField("Name")?.awsString, arn: entry.awsField("ARN")?.awsString, stages: stages))
+            }
+            token = answer.awsField("NextToken")?.awsString
+        } while token?.isEmpty == false && pages < 1000
+        return out
     }
 }

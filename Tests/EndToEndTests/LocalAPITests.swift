@@ -5,16 +5,21 @@ import Testing
 /// `/v1/ref` against OpenBao, the token, and the allow-list from the templates.
 @Suite("Local API", .enabled(if: Servers.motoEnabled && Servers.vaultEnabled))
 struct LocalAPITests {
-    /// curl with the token (or not): status, then body.
+    /// curl with the token (or not): status, then body. The token goes through stdin (`-H @-`),
+    /// never the command line `ps` shows.
     func request(_ port: Int, _ path: String, token: String?, extra: [String] = []) -> (Int, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["curl", "-s", "--max-time", "10", "-w", "\n%{http_code}"]
-            + (token.map { ["-H", "X-Aws-Parameters-Secrets-Token: \($0)"] } ?? []) + extra + ["http://127.0.0.1:\(port)\(path)"]
+            + (token == nil ? [] : ["-H", "@-"]) + extra + ["http://127.0.0.1:\(port)\(path)"]
         let out = Pipe()
+        let input = Pipe()
         p.standardOutput = out
+        p.standardInput = input
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return (0, "") }
+        input.fileHandleForWriting.write(Data((token.map { "X-Aws-Parameters-Secrets-Token: \($0)\n" } ?? "").utf8))
+        try? input.fileHandleForWriting.close()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)

@@ -405,14 +405,5 @@ struct ReliabilityHygieneTests {
 
 /// A GET of the local API with its token (the answer holds values: never scanned as log output).
 func localAPIGet(_ url: String, token: String) -> String {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["curl", "-s", "--max-time", "10", "-H", "X-Aws-Parameters-Secrets-Token: \(token)", url]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return "" }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    httpGet(url, headers: ["X-Aws-Parameters-Secrets-Token: \(token)"])
 }

@@ -388,14 +388,19 @@ func count(_ fragment: String, in text: String) -> Int {
 
 /// The body of an HTTP GET on loopback (through curl: Foundation on Linux has no URL loading
 /// without FoundationNetworking), or "" when it fails.
-func httpGet(_ url: String) -> String {
+func httpGet(_ url: String, headers: [String] = []) -> String {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["curl", "-s", "--max-time", "10", url]
+    // Headers (a token) go through stdin (`-H @-`), never the command line `ps` shows.
+    p.arguments = ["curl", "-s", "--max-time", "10"] + (headers.isEmpty ? [] : ["-H", "@-"]) + [url]
     let out = Pipe()
+    let input = Pipe()
     p.standardOutput = out
+    p.standardInput = input
     p.standardError = FileHandle.nullDevice
     guard (try? p.run()) != nil else { return "" }
+    input.fileHandleForWriting.write(Data(headers.map { $0 + "\n" }.joined().utf8))
+    try? input.fileHandleForWriting.close()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return String(decoding: data, as: UTF8.self)

@@ -87,11 +87,12 @@ struct StartupFetchTests {
         let clock = ContinuousClock()
         let start = clock.now
         await #expect {
-            _ = try await StartupFetch(providers: ProviderSet([p]), timeout: .seconds(1), logger: logger).run([locator])
+            _ = try await StartupFetch(providers: ProviderSet([p]), timeout: .seconds(3), logger: logger).run([locator])
         } throws: { error in
             (error as? AgentError)?.exitCode == .unavailable && (error as! AgentError).message.contains("--start-timeout")
         }
-        #expect(clock.now - start < .seconds(6))
+        // 3 s leave room for a retry however loaded the machine is (1 s did not, twice).
+        #expect(clock.now - start < .seconds(8))
         #expect(await p.calls > 1)
     }
 
