@@ -97,8 +97,11 @@ actor TokenManager {
 
     @discardableResult
     func login(reason: String, oldExpiry: ContinuousClock.Instant? = nil) async throws(VaultError) -> Handle {
-        if let pendingLogin {
-            _ = try? await pendingLogin.value
+        if let pending = pendingLogin {
+            _ = try? await pending.value
+            // The caller that started the login takes its token when it resumes; until it has,
+            // wait for it rather than log in again (ten first reads made ten logins).
+            while current == nil && pendingLogin == pending { await Task.yield() }
             if let current { return Handle(token: current.token, generation: generation) }
         }
         let auth = self.auth

@@ -25,3 +25,31 @@ struct APICallMetricTests {
         #expect(calls.totalValue == 3)
     }
 }
+
+@Suite("Vault login at first use")
+struct FirstLoginTests {
+    @Test("ten first reads at once make one login (one lookup-self), not ten")
+    func concurrentFirstUseLogsInOnce() async throws {
+        let fake = try await FakeVault.start { request in
+            request.uri.contains("lookup-self")
+                ? (200, #"{"data":{"ttl":0,"renewable":false,"policies":["default"],"accessor":"acc"}}"#)
+                : (404, #"{"errors":[]}"#)
+        }
+        defer { Task { await fake.stop() } }
+        let environment = ["VAULT_TOKEN": "hvs.first-login-test"]
+        let client = try VaultClient(options: try VaultOptions(settings: VaultSettings(address: fake.address), environment: environment),
+                                     http: TestBao.http, logger: Logger(label: "t"))
+        let auth = Authenticator(settings: VaultSettings().auth, environment: environment, client: client, awsSigner: nil)
+        let (_, changes) = AsyncStream<TokenChange>.makeStream()
+        let manager = TokenManager(auth: auth, logger: Logger(label: "t"), changes: changes)
+        let tokens = await withTaskGroup(of: String?.self) { group in
+            for _ in 0..<10 { group.addTask { try? await manager.token().token } }
+            var all: [String?] = []
+            for await token in group { all.append(token) }
+            return all
+        }
+        #expect(tokens.count == 10 && tokens.allSatisfy { $0 == "hvs.first-login-test" })
+        #expect(fake.requests.filter { $0.uri.contains("lookup-self") }.count == 1)
+        await manager.shutdown()
+    }
+}
