@@ -46,25 +46,38 @@ public enum BatchFetch {
         }
     }
 
+    /// How one batch ended.
+    enum Ended: Sendable {
+        case fetched(Int, [(Locator, FetchOutcome)])
+        case failed(Int, any Error)
+    }
+
     public static func run(_ batches: [Batch]) async throws -> [Locator: FetchOutcome] {
-        let results = await withTaskGroup(of: (Int, Result<[(Locator, FetchOutcome)], any Error>).self) { group in
+        // Each batch's end lands in its own slot, read in the batches' order. (A sorted array of
+        // `(Int, Result)` tuples here crashed the release build now and then: the index read back
+        // was not an index.)
+        var fetched = [[(Locator, FetchOutcome)]?](repeating: nil, count: batches.count)
+        var failures = [(any Error)?](repeating: nil, count: batches.count)
+        await withTaskGroup(of: Ended.self) { group in
             for (i, batch) in batches.enumerated() {
                 group.addTask {
-                    do { return (i, .success(try await batch.fetch())) } catch { return (i, .failure(error)) }
+                    do { return .fetched(i, try await batch.fetch()) } catch { return .failed(i, error) }
                 }
             }
-            var all: [(Int, Result<[(Locator, FetchOutcome)], any Error>)] = []
-            for await result in group { all.append(result) }
-            return all.sorted { $0.0 < $1.0 }
+            for await ended in group {
+                switch ended {
+                case .fetched(let i, let pairs): fetched[i] = pairs
+                case .failed(let i, let error): failures[i] = error
+                }
+            }
         }
         var out: [Locator: FetchOutcome] = [:]
         var firstError: (any Error)?
-        for (i, result) in results {
-            switch result {
-            case .success(let pairs):
+        for (i, batch) in batches.enumerated() {
+            if let pairs = fetched[i] {
                 for (locator, outcome) in pairs { out[locator] = outcome }
-                for locator in batches[i].covers where out[locator] == nil { out[locator] = .notFound }
-            case .failure(let error):
+                for locator in batch.covers where out[locator] == nil { out[locator] = .notFound }
+            } else if let error = failures[i] {
                 if let partial = error as? PartialFetchFailure { out.merge(partial.fetched) { a, _ in a } }
                 // A failure retrying cannot fix (permission denied) is the one to report.
                 let lasting = (error as? any AgentFailure).map { !$0.isTransient } ?? true
