@@ -89,6 +89,9 @@ def run_fleet(a, mode, env, proxy, work):
         time.sleep(0.2)
     start_stats = stats(proxy)
     failed = [i for i, p in enumerate(agents) if i not in starts]
+    for i in failed[:3]:  # why (the agent's log names the backend and the error, never a value)
+        with open(os.path.join(run_dir, f"agent.{i}.log")) as f:
+            print(f"fleet: {mode}: agent {i} did not start (status {agents[i].poll()}):\n" + "".join(f.readlines()[-5:]), file=sys.stderr)
     # Poll traffic: the fleet keeps running for a few intervals.
     reset(proxy)
     time.sleep(a.poll * a.poll_intervals)
@@ -117,6 +120,9 @@ def report(a, results):
         print(f"| {r['mode']} | {r['within_timeout']} of {a.agents} | {last:.1f} s | {last / minimum:.2f}x | {r['median_start']:.1f} s | "
               f"{ok} ({need_ssm + need_sm}) | {thr} (SSM {c.get('ssm', {}).get('throttled', 0)}, SM {c.get('sm', {}).get('throttled', 0)}) | "
               f"{thr / max(ok, 1):.2f} |" if last is not None else f"| {r['mode']} | 0 of {a.agents} | - | - | - | - | - | - |")
+    print("\nCalls each second from the release, useful/throttled, both APIs (early agents' first polls included):\n")
+    for r in results:
+        print(f"- {r['mode']}: " + " ".join(f"{row[1]}/{row[2]}" for row in r["start_timeline"]))
     print(f"\nPoll traffic over {a.poll_intervals} intervals of {a.poll}s after the start (calls/s: mean, busiest second):\n")
     print("| retry mode | SSM calls | SSM mean/s | SSM peak/s | SM calls | SM mean/s | throttled |")
     print("|---|---|---|---|---|---|---|")

@@ -143,7 +143,13 @@ struct AWSTransport: Sendable {
             if (300..<400).contains(status) { throw Self.redirectRefused(call, status: status) }
             let fault = AWSFault(status: status, errorTypeHeader: errorType, body: body)
             let throttled = AWSErrorCodes.rateLimited.contains(fault.code) || status == 429
+            let wasLimited = limiter.rate(rateKey) < .infinity
             limiter.record(rateKey, throttled: throttled)
+            if throttled && !wasLimited && retry.mode == .adaptive {
+                logger.notice("AWS is throttling: calls slowed down (aws.retry_mode: adaptive)", metadata: [
+                    "aws_service": "\(call.service.signingName)", "region": "\(call.region)", "code": "\(fault.code)",
+                ])
+            }
             let action = "\(call.service.signingName):\(call.operation)"
             if AWSErrorCodes.expired.contains(fault.code), !refreshed, case .chain(let chain) = signing {
                 refreshed = true

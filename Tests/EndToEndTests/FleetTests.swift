@@ -9,16 +9,26 @@ final class ThrottleProxy: @unchecked Sendable {
     private let scratch = Scratch()
 
     init(quotas: [String], retryAfter: Double? = nil) throws {
-        port = Net.freePort()
+        // Port 0: the proxy binds a free port itself and prints it first (a port picked here
+        // could be taken by another test's server before the proxy binds it).
         var args = [Agent.repositoryRoot + "/scripts/throttle-proxy.py", "--upstream", try Servers.value("SECRET_AGENT_TEST_MOTO_ENDPOINT"),
-                    "--port", "\(port)"]
+                    "--port", "0"]
         for q in quotas { args += ["--quota", q] }
         if let retryAfter { args += ["--retry-after", "\(retryAfter)"] }
-        daemon = try Daemon(Servers.python, args, logPath: scratch.file("proxy.log"), cwd: scratch.path)
-        guard eventually(timeout: 20, { Net.accepts(port: port) }) else {
-            stop()
+        let scratch = self.scratch
+        let daemon = try Daemon(Servers.python, ["-u"] + args, logPath: scratch.file("proxy.log"), cwd: scratch.path)
+        var bound: Int?
+        _ = eventually(timeout: 20) {
+            bound = daemon.log.split(separator: "\n").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return bound != nil
+        }
+        guard let bound, eventually(timeout: 10, { Net.accepts(port: bound) }) else {
+            daemon.stop()
+            scratch.remove()
             throw Servers.Missing(description: "the throttling proxy did not start: \(daemon.log)")
         }
+        self.daemon = daemon
+        port = bound
     }
 
     var endpoint: String { "http://127.0.0.1:\(port)" }

@@ -44,25 +44,24 @@ struct RetryAfterTests {
         if seen.count == 2 { #expect(seen[1] - seen[0] >= .milliseconds(1900), "retried after \(seen[1] - seen[0])") }
     }
 
-    @Test("a 429 lowers the client-side rate in adaptive mode, not in standard mode")
+    @Test("a 429 lowers the client-side rate in adaptive mode (seen when the retry comes), not in standard mode")
     func adaptiveRateOn429() async throws {
         for mode in [RetryMode.adaptive, .standard] {
-            let (fake, times) = try await server(429, retryAfter: "0")
+            let client = Mutex<VaultClient?>(nil)
+            let seen = Mutex<[Double]>([])  // the client's rate when each request came
+            let fake = try await FakeVault.start(headers: { _ in
+                let rate = client.withLock { $0?.limiter.rate("vault") } ?? .infinity
+                let n = seen.withLock { $0.append(rate); return $0.count }
+                return n == 1 ? (429, #"{"errors":["rate limit quota exceeded"]}"#, []) : (200, #"{"data":{"data":{"k":"v"}}}"#, [])
+            })
             defer { Task { await fake.stop() } }
-            let vault = try client(fake.address, mode: mode)
-            let send = Task { try await vault.send(.GET, "secret/data/x", token: "t") }
-            // Read the rate while the client waits after the 429 (once the call succeeds, the curve
-            // may already have grown past its maximum and the limit be off again).
-            var limited = false
-            let deadline = ContinuousClock.now + .seconds(5)
-            while !limited && times.withLock({ $0.count }) < 2 && ContinuousClock.now < deadline {
-                limited = vault.limiter.rate("vault") < .infinity
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            let response = try await send.value
+            let vault = try self.client(fake.address, mode: mode)
+            client.withLock { $0 = vault }
+            let response = try await vault.send(.GET, "secret/data/x", token: "t")
             #expect(response.status == 200)
-            #expect(times.withLock { $0.count } == 2)
-            #expect(limited == (mode == .adaptive), "\(mode)")
+            let rates = seen.withLock { $0 }
+            #expect(rates.count == 2 && rates[0] == .infinity)
+            #expect(rates.count == 2 && (rates[1] < .infinity) == (mode == .adaptive), "\(mode): rates \(rates)")
         }
     }
 }
