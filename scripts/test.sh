@@ -21,7 +21,7 @@ swift build --build-tests
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(SecretTemplateTests SecretAgentCoreTests SecretAgentProcessTests SecretAgentRuntimeTests
-           SecretAgentOpsTests SecretAgentAWSTests SecretAgentVaultTests SecretAgentTests EndToEndTests)
+           SecretAgentOpsTests SecretAgentAWSTests SecretAgentVaultTests SecretAgentServeTests SecretAgentTests EndToEndTests)
 fi
 failed=()
 for target in "${targets[@]}"; do
