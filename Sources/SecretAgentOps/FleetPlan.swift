@@ -54,13 +54,14 @@ public struct FleetPlan: Sendable {
                 .flatMap(\.operations).filter { quota.apis.contains($0.api) }.reduce(0) { $0 + $1.callsPerPoll }
             let atStart = quota.apis.reduce(0) { $0 + (start[$1] ?? 0) }
             guard perPoll + atStart > 0 else { continue }
-            let fleet = Double(replicas * perPoll) / seconds
+            let fleet = Double(replicas) * Double(perPoll) / seconds
+            let burst = replicas.multipliedReportingOverflow(by: atStart)
             rows.append(Row(quota: quota, callsPerPoll: perPoll, startCalls: atStart, fleetPerSecond: fleet,
-                            share: fleet / quota.perSecond, fleetStartCalls: replicas * atStart,
-                            leastRolloutSeconds: Double(replicas * atStart) / quota.perSecond))
+                            share: fleet / quota.perSecond, fleetStartCalls: burst.overflow ? .max : burst.partialValue,
+                            leastRolloutSeconds: Double(replicas) * Double(atStart) / quota.perSecond))
         }
         self.rows = rows
-        self.vaultPerSecond = Double(replicas * (plan.line(.vault)?.callsPerPoll ?? 0)) / seconds
+        self.vaultPerSecond = Double(replicas) * Double(plan.line(.vault)?.callsPerPoll ?? 0) / seconds
     }
 
     /// The least time in which every agent can have made its start-up calls: the slowest quota.
@@ -77,7 +78,7 @@ public struct FleetPlan: Sendable {
                        + "\(Self.wave(row, within: timeout)) agents, raise start_timeout, or raise the quota.")
         }
         for row in rows where row.share > maxShare {
-            let needed = Double(replicas * row.callsPerPoll) / (maxShare * row.quota.perSecond)
+            let needed = Double(replicas) * Double(row.callsPerPoll) / (maxShare * row.quota.perSecond)
             out.append("The fleet's polls use \(Self.percent(row.share)) of the \(row.quota.service.rawValue) \(row.quota.name) "
                        + "quota (more than \(Self.percent(maxShare))), which every other caller in the account and region shares: "
                        + "poll every \(Self.seconds(needed.rounded(.up))) or more, or raise the quota.")

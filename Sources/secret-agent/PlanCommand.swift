@@ -41,7 +41,7 @@ struct PlanCommand: AsyncParsableCommand {
         if options.config == nil && options.template.isEmpty && options.env.isEmpty && options.envFrom.isEmpty {
             throw ValidationError("plan needs --config FILE (or --template/--env flags to plan)")
         }
-        if let replicas, replicas < 1 { throw ValidationError("--replicas must be a whole number of agents, 1 or more") }
+        if let replicas, !(1...1_000_000).contains(replicas) { throw ValidationError("--replicas must be a whole number of agents from 1 to 1,000,000") }
         if !(maxQuotaShare > 0 && maxQuotaShare <= 100) { throw ValidationError("--max-quota-share must be a percentage above 0, at most 100") }
         if let ssmQuota, !(ssmQuota > 0 && ssmQuota.isFinite) { throw ValidationError("--ssm-quota must be a positive number of calls a second") }
         if replicas == nil && (ssmQuota != nil || maxQuotaShare != 50) {

@@ -188,6 +188,14 @@ struct CommandTests {
         #expect(r.status == 64)
         let r2 = try Agent.run(["exec", "--env", "NOEQUALS", "--", "true"], environment: Agent.cleanEnvironment())
         #expect(r2.status == 64)
+        // plan --replicas: a fleet from 1 to 1,000,000 agents; the fleet's flags need it.
+        for flags in [["--replicas", "0"], ["--replicas", "5000000"], ["--ssm-quota", "100"], ["--replicas", "10", "--max-quota-share", "0"]] {
+            let r3 = try Agent.run(["plan", "--env", "A={{ ssm:/a }}"] + flags, environment: Agent.cleanEnvironment())
+            #expect(r3.status == 64, "plan \(flags)")
+        }
+        let fleet = try Agent.run(["plan", "--env", "A={{ ssm:/a }}", "--replicas", "1000000"], environment: Agent.cleanEnvironment())
+        #expect(fleet.status == 0)
+        #expect(fleet.stdout.contains("all 1,000,000 agents can have started after 25,000 s at the least"))
     }
 }
 
