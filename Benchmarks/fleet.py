@@ -120,7 +120,7 @@ def report(a, results):
         print(f"| {r['mode']} | {r['within_timeout']} of {a.agents} | {last:.1f} s | {last / minimum:.2f}x | {r['median_start']:.1f} s | "
               f"{ok} ({need_ssm + need_sm}) | {thr} (SSM {c.get('ssm', {}).get('throttled', 0)}, SM {c.get('sm', {}).get('throttled', 0)}) | "
               f"{thr / max(ok, 1):.2f} |" if last is not None else f"| {r['mode']} | 0 of {a.agents} | - | - | - | - | - | - |")
-    print("\nCalls each second from the release, useful/throttled, both APIs (early agents' first polls included):\n")
+    print("\nCalls each second from the first call the proxy saw (about 1–2 s after the release), useful/throttled, both APIs (early agents' first polls included):\n")
     for r in results:
         print(f"- {r['mode']}: " + " ".join(f"{row[1]}/{row[2]}" for row in r["start_timeline"]))
     print(f"\nPoll traffic over {a.poll_intervals} intervals of {a.poll}s after the start (calls/s: mean, busiest second):\n")

@@ -20,11 +20,11 @@ fi
 if ! "$venv/bin/python" -c 'import moto.server, boto3' 2>/dev/null || [ ! -x "$venv/bin/moto_server" ]; then
   "$venv/bin/pip" install --quiet 'moto[server]'
 fi
-# Keep in step with scripts/install.sh's `release` flags (as Benchmarks/run.sh does).
-read -r -a build_flags <<<"${BUILD_FLAGS:---static-swift-stdlib -Xswiftc -Osize -Xswiftc -use-ld=lld -Xlinker --no-export-dynamic -Xlinker --gc-sections}"
 agent=${AGENT:-$root/.build/release/secret-agent}
 if [ -z "${AGENT:-}" ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
-  swift build -c release "${build_flags[@]}" --product secret-agent >&2
+  # The release flags scripts/install.sh ships with (one list: scripts/release-flags.sh).
+  mapfile -t build_flags < <("$root/scripts/release-flags.sh")
+  swift build "${build_flags[@]}" --product secret-agent >&2
 fi
 [ -x "$agent" ] || { echo "fleet.sh: $agent is missing (run without SKIP_BUILD=1)" >&2; exit 1; }
 ulimit -n 65536 2>/dev/null || true

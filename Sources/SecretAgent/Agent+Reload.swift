@@ -30,7 +30,7 @@ extension Agent {
             backends = fresh.backends
             if options.watch {
                 startLeaseWatch()
-                watcher?.watch(await loop.watchedPaths())
+                await startFileWatch()
             }
             logger.notice("configuration reloaded")
             return true

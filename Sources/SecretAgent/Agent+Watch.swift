@@ -32,11 +32,20 @@ extension Agent {
     }
 
     /// inotify: rendered files written back, template sources re-read, `file:` secrets re-read.
+    /// Opened only when there are such files: the agents of a node often run as one user and
+    /// share its inotify instances (`fs.inotify.max_user_instances`, often 128), so an agent that
+    /// only fills a child's environment from a backend takes none.
     func startFileWatch() async {
         guard let loop else { return }
+        let paths = await loop.watchedPaths()
+        if let watcher {
+            watcher.watch(paths)
+            return
+        }
+        guard !paths.isEmpty else { return }
         do {
             let w = try FileWatcher()
-            w.watch(await loop.watchedPaths())
+            w.watch(paths)
             watcher = w
             Task {
                 for await event in w.events { await loop.fileEvent(event) }

@@ -10,13 +10,6 @@ public enum Backoff {
 }
 
 extension Backoff {
-    /// A random delay uniform in [0, 2·seconds] (mean `seconds`), to the millisecond: spreads a
-    /// rate limiter's wait so that clients throttled at the same moment come back at different ones.
-    public static func spread(seconds: Double) -> Duration {
-        let ceiling = max(1, Int64((2 * seconds * 1000).rounded()))
-        return .milliseconds(Int64.random(in: 0...ceiling))
-    }
-
     /// A `Retry-After` header's delay: delta-seconds (`120`), capped at `cap`; nil when absent
     /// or not a number of seconds (an HTTP date is not honoured: the agent's clock may differ
     /// from the server's).

@@ -26,21 +26,21 @@ public final class RateLimiter: Sendable {
     }
 
     /// Waits until `key`'s bucket has a token and takes it: at once unless a throttling answer
-    /// turned it on. Each wait is spread with jitter (uniform over twice the token interval, at
-    /// most 3/firstRate, then asked again), so agents throttled together do not come back together. Throws `CancellationError` when the
-    /// task is cancelled (the start deadline).
+    /// turned it on. Each call draws how full the bucket must be (uniform in [0, 2) tokens), so
+    /// agents throttled together do not come back together; the wait is asked again at least
+    /// once a second, so a further throttling answer meanwhile (another call of the same key)
+    /// applies to it. Throws `CancellationError` when the task is cancelled (the start deadline).
     public func acquire(_ key: String) async throws {
         guard mode == .adaptive else { return }
+        let need = Double.random(in: 0..<2)
         while true {
             let wait = states.withLock { states in
                 var state = states[key] ?? AdaptiveRate(parameters: parameters)
                 defer { states[key] = state }
-                return state.acquire(at: clock())
+                return state.acquire(at: clock(), need: need)
             }
             if wait <= 0 { return }
-            // A wait computed at a low rate is cut at 3/firstRate (12 s): the rate grows meanwhile,
-            // and an agent whose backend recovered asks again then rather than after a minute.
-            try await Task.sleep(for: min(Backoff.spread(seconds: wait), .milliseconds(Int64(3000 / parameters.firstRate))))
+            try await Task.sleep(for: .milliseconds(Int64((min(wait, 1) * 1000).rounded(.up))))
         }
     }
 

@@ -117,6 +117,32 @@ struct FleetTests {
         // Uniform over [0.3 s, 6 s]: six draws all within 1 s of each other is far below one in a thousand.
         #expect(spread > 1.0, "first polls within \(spread) s of each other")
     }
+
+    @Test("an agent that only fills the child's environment takes no inotify instance (a node's agents share the per-user limit); one with a template does")
+    func noInotifyWithoutFiles() throws {
+        let proxy = try ThrottleProxy(quotas: [])
+        defer { proxy.stop() }
+        let env = try Servers.awsEnvironment(endpoint: proxy.endpoint)
+        let scratch = Scratch()
+        defer { scratch.remove() }
+        scratch.write("app.mustache", "P={{ ssm:/sa-test/batch/p01 }}")
+        let envOnly = try Daemon(Agent.binary, ["exec", "--env", "P={{ ssm:/sa-test/batch/p01 }}", "--", "sleep", "60"],
+                                 logPath: scratch.file("env.log"), environment: env, cwd: scratch.path)
+        defer { envOnly.stop() }
+        let withFile = try Daemon(Agent.binary, ["exec", "--template", "app.mustache:\(scratch.path)/app.conf", "--", "sleep", "60"],
+                                  logPath: scratch.file("file.log"), environment: env, cwd: scratch.path)
+        defer { withFile.stop() }
+        #expect(eventually(timeout: 20) { envOnly.log.contains("started child") && withFile.log.contains("started child") },
+                "\(envOnly.log)\n\(withFile.log)")
+        func inotifyInstances(_ p: Daemon) -> Int {
+            let dir = "/proc/\(p.process.processIdentifier)/fd"
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            return fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: dir + "/" + $0)) == "anon_inode:inotify" }.count
+        }
+        #expect(inotifyInstances(envOnly) == 0)
+        #expect(inotifyInstances(withFile) == 1)
+        #expect(!envOnly.log.contains("file watching unavailable"))
+    }
 }
 
 extension ISO8601DateFormatter {

@@ -1,3 +1,4 @@
+import Foundation
 import SecretAgentCore
 import Synchronization
 import Testing
@@ -18,46 +19,69 @@ struct AdaptiveRateTests {
         #expect(rate.rate(at: 1) == .infinity)
     }
 
-    @Test("the first throttling answer: firstRate calls a second, an empty bucket, one token interval to wait")
+    /// The seconds after a throttling answer at which the curve restarted at `r0` has delivered
+    /// `tokens` tokens: recoveryCalls · ln(1/(1 − x)) = tokens, x = τ·r0/recoveryCalls.
+    func timeFor(tokens: Double, from r0: Double) -> Double {
+        (1 - exp(-tokens / p.recoveryCalls)) * p.recoveryCalls / r0
+    }
+
+    @Test("the first throttling answer: firstRate calls a second, an empty bucket, a wait on the rising curve")
     func firstThrottle() {
         var rate = AdaptiveRate()
         rate.record(throttled: true, at: 10)
         #expect(rate.isLimiting)
         #expect(abs(rate.rate(at: 10) - p.firstRate) < 1e-9)
-        // Empty: the next call waits 1/rate (4 s at 0.25/s).
-        #expect(abs(rate.acquire(at: 10) - 1 / p.firstRate) < 1e-9)
-        // Half-way, half a token: the wait is the other half at the rate then (it has grown a little).
-        let wait = rate.acquire(at: 12)
-        #expect(wait > 0 && wait < 2.0)
-        // After a full interval, a token: go; the next one waits again.
-        #expect(rate.acquire(at: 14.2) == 0)
-        #expect(rate.acquire(at: 14.2) > 0)
+        // Empty: one token takes (1 − e^(−1/2.5))·2.5/0.25 = 3.30 s, less than 1/firstRate = 4 s: the rate grows meanwhile.
+        let wait = rate.acquire(at: 10, need: 1)
+        #expect(abs(wait - timeFor(tokens: 1, from: p.firstRate)) < 1e-9)
+        #expect(abs(wait - 3.2968) < 1e-3)
+        // Asked again half-way: the rest of the same wait.
+        #expect(abs(rate.acquire(at: 10 + wait / 2, need: 1) - wait / 2) < 1e-6)
+        // Then a token: go; the next call waits again.
+        #expect(rate.acquire(at: 10 + wait + 1e-6, need: 1) == 0)
+        #expect(rate.acquire(at: 10 + wait + 1e-6, need: 1) > 0)
     }
 
-    @Test("the rate follows the cubic: back at the plateau at K, then growing; never more than one token banked")
-    func cubicGrowth() {
+    @Test("a call's jitter: a small need goes early into debt, which the next call pays; a large one waits longer")
+    func jitteredNeed() {
         var rate = AdaptiveRate()
         rate.record(throttled: true, at: 0)
-        let wMax = p.firstRate / p.beta
-        let k = cbrtValue(wMax * (1 - p.beta) / p.scale)
-        #expect(abs(rate.rate(at: k) - wMax) < 1e-9)
-        #expect(rate.rate(at: k + 2) > rate.rate(at: k + 1))
-        #expect(abs(rate.rate(at: k + 2) - (p.scale * 8 + wMax)) < 1e-9)
-        // A long quiet spell banks one token, not a burst.
-        #expect(rate.acquire(at: 100) == 0)
-        #expect(rate.acquire(at: 100) > 0)
+        let short = rate.acquire(at: 0, need: 0.2)
+        let long = rate.acquire(at: 0, need: 1.8)
+        #expect(abs(short - timeFor(tokens: 0.2, from: p.firstRate)) < 1e-9)
+        #expect(abs(long - timeFor(tokens: 1.8, from: p.firstRate)) < 1e-9)
+        #expect(rate.acquire(at: short + 1e-6, need: 0.2) == 0)  // 0.2 tokens: enough to go, one owed
+        // The bucket is at −0.8 now: even a call that needs nothing waits for it to refill to 0.
+        #expect(abs(rate.acquire(at: short + 1e-6, need: 0) - (timeFor(tokens: 1, from: p.firstRate) - short - 1e-6)) < 1e-6)
+    }
+
+    @Test("the rate grows hyperbolically: double at half the recovery time, unbounded after it; one token banked at most")
+    func hyperbolicGrowth() {
+        var rate = AdaptiveRate()
+        rate.record(throttled: true, at: 0)
+        let recovery = p.recoveryCalls / p.firstRate  // 10 s
+        #expect(abs(rate.rate(at: recovery / 2) - 2 * p.firstRate) < 1e-9)
+        #expect(abs(rate.rate(at: recovery * 0.9) - 10 * p.firstRate) < 1e-9)
+        #expect(rate.rate(at: recovery) == .infinity)
+        // A quiet spell on the curve banks one token, not a burst (5.8 tokens' worth by 9 s).
+        #expect(rate.acquire(at: recovery * 0.9) == 0)
+        #expect(rate.acquire(at: recovery * 0.9) > 0)
+        // Past the asymptote, no limit (until the next success turns the bucket off, or a throttling answer).
+        #expect(rate.acquire(at: 100) == 0 && rate.acquire(at: 100) == 0 && rate.isLimiting)
     }
 
     @Test("a further throttling answer decreases the rate multiplicatively from where it was, down to the floor")
     func repeatedThrottles() {
         var rate = AdaptiveRate()
         rate.record(throttled: true, at: 0)
-        let k0 = cbrtValue(p.firstRate / p.beta * (1 - p.beta) / p.scale)
-        let before = rate.rate(at: k0 + 3)
-        rate.record(throttled: true, at: k0 + 3)
-        #expect(abs(rate.rate(at: k0 + 3) - before * p.beta) < 1e-6)
-        for i in 1...40 { rate.record(throttled: true, at: k0 + 3 + Double(i) * 0.001) }
-        #expect(abs(rate.rate(at: k0 + 3.04) - p.floor) < 1e-6)
+        let before = rate.rate(at: 5)
+        rate.record(throttled: true, at: 5)
+        let restart = before * p.beta
+        #expect(abs(rate.rate(at: 5) - restart) < 1e-9)
+        // Restarted: the curve now doubles in half of recoveryCalls/restart.
+        #expect(abs(rate.rate(at: 5 + p.recoveryCalls / restart / 2) - 2 * restart) < 1e-9)
+        for i in 1...60 { rate.record(throttled: true, at: 5 + Double(i) * 0.0001) }
+        #expect(abs(rate.rate(at: 5.006) - p.floor) < 1e-4)
     }
 
     @Test("a success once the curve passes maxRate turns the limit off; before, it does not")
@@ -66,14 +90,22 @@ struct AdaptiveRateTests {
         rate.record(throttled: true, at: 0)
         rate.record(throttled: false, at: 1)
         #expect(rate.isLimiting)
-        // When the curve reaches maxRate: t = K + ∛((maxRate − wMax)/scale).
-        let wMax = p.firstRate / p.beta
-        let t = cbrtValue(wMax * (1 - p.beta) / p.scale) + cbrtValue((p.maxRate - wMax) / p.scale)
-        rate.record(throttled: false, at: t - 0.1)
+        // The curve reaches maxRate where 1 − x = firstRate/maxRate.
+        let t = (1 - p.firstRate / p.maxRate) * p.recoveryCalls / p.firstRate
+        rate.record(throttled: false, at: t - 0.01)
         #expect(rate.isLimiting)
-        rate.record(throttled: false, at: t + 0.1)
+        rate.record(throttled: false, at: t + 0.01)
         #expect(!rate.isLimiting)
-        #expect(rate.acquire(at: t + 0.1) == 0 && rate.acquire(at: t + 0.1) == 0)
+        #expect(rate.acquire(at: t + 0.01) == 0 && rate.acquire(at: t + 0.01) == 0)
+    }
+
+    @Test("a throttling answer after the curve has passed maxRate (no call since) starts again from firstRate")
+    func throttleAfterRecovery() {
+        var rate = AdaptiveRate()
+        rate.record(throttled: true, at: 0)
+        rate.record(throttled: true, at: 300)
+        #expect(abs(rate.rate(at: 300) - p.firstRate) < 1e-9)
+        #expect(rate.acquire(at: 300, need: 1) > 3)
     }
 
     @Test("the limiter keys rates apart, waits on the injected clock's rate, and does nothing in standard mode")
@@ -111,13 +143,6 @@ struct AdaptiveRateTests {
         #expect(Backoff.retryAfter(nil, cap: .seconds(30)) == nil)
     }
 
-    @Test("a limiter's wait is spread over twice the token interval")
-    func spread() {
-        let draws = (0..<400).map { _ in Backoff.spread(seconds: 1) }
-        #expect(draws.allSatisfy { $0 >= .zero && $0 <= .seconds(2) })
-        #expect(draws.contains { $0 < .milliseconds(500) } && draws.contains { $0 > .milliseconds(1500) })
-    }
-
     @Test("aws.retry_mode and vault.retry_mode: adaptive by default, standard when set, anything else refused")
     func retryModeConfig() throws {
         let base = "templates:\n  - contents: x\n    destination: /dev/shm/x\n"
@@ -129,11 +154,5 @@ struct AdaptiveRateTests {
         #expect(throws: AgentError.self) {
             _ = try AgentConfig.parse(yaml: "aws:\n  retry_mode: legacy\n" + base, file: "/x/agent.yaml", environment: [:])
         }
-    }
-
-    private func cbrtValue(_ x: Double) -> Double {
-        var y = 1.0
-        for _ in 0..<100 { y -= (y * y * y - x) / (3 * y * y) }
-        return y
     }
 }
