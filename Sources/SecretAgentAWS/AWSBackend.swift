@@ -20,7 +20,7 @@ public final class AWSBackend: Sendable {
     ///     session token and body go nowhere but the endpoint. A 3xx answer is an error.
     ///   - logger: one debug line per API call (operation and how many names, never values).
     public convenience init(settings: AWSSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger) {
-        self.init(settings: settings, environment: environment, httpClient: httpClient, logger: logger, retry: RetryPolicy(settings: settings))
+        self.init(settings: settings, environment: environment, network: AWSNetwork(client: httpClient), logger: logger, retry: nil)
     }
 
     convenience init(settings: AWSSettings, environment: [String: String], httpClient: HTTPClient, logger: Logger, retry: RetryPolicy) {
@@ -30,13 +30,24 @@ public final class AWSBackend: Sendable {
     /// The same over `network`'s clients (proxies, CA bundle: see `AWSNetwork`), which the
     /// caller shuts down.
     public convenience init(settings: AWSSettings, environment: [String: String], network: AWSNetwork, logger: Logger) {
-        self.init(settings: settings, environment: environment, network: network, logger: logger, retry: RetryPolicy(settings: settings))
+        self.init(settings: settings, environment: environment, network: network, logger: logger, retry: nil)
     }
 
-    init(settings: AWSSettings, environment: [String: String], network: AWSNetwork, logger: Logger, retry: RetryPolicy) {
+    /// - Parameter retry: nil for the configuration's (`aws.*`, `AWS_RETRY_MODE`, `AWS_MAX_ATTEMPTS`, the profile).
+    init(settings: AWSSettings, environment: [String: String], network: AWSNetwork, logger: Logger, retry: RetryPolicy?) {
         let config = AWSConfig(settings: settings, environment: environment)
         let stats = CallStats()
-        let transport = AWSTransport(network: network, logger: logger, stats: stats, retry: retry)
+        var problem: AWSError?
+        let policy: RetryPolicy
+        if let retry {
+            policy = retry
+        } else {
+            do throws(AWSError) { policy = try RetryPolicy(config: config) } catch {
+                problem = error
+                policy = RetryPolicy()
+            }
+        }
+        let transport = AWSTransport(network: network, logger: logger, stats: stats, retry: policy, settingsProblem: problem)
         // Instance metadata and container credentials: link-local or loopback, never proxied.
         let metadata = MetadataClient(http: network.direct)
         let sources = CredentialSources(config: config, sts: STSClient(config: config, transport: transport), metadata: metadata, logger: logger)

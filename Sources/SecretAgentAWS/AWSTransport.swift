@@ -66,12 +66,14 @@ struct RetryPolicy: Sendable {
 }
 
 extension RetryPolicy {
-    /// The defaults with `aws.request_timeout` and `aws.max_attempts` applied.
-    init(settings: AWSSettings) {
+    /// The defaults with `aws.request_timeout`, and the retry mode and attempts as botocore
+    /// resolves them (`AWSConfig.retrySettings`).
+    init(config: AWSConfig) throws(AWSError) {
         self.init()
-        if let timeout = settings.requestTimeout { self.timeout = timeout }
-        if let attempts = settings.maxAttempts { maxAttempts = max(1, attempts) }
-        mode = settings.retryMode
+        if let timeout = config.settings.requestTimeout { self.timeout = timeout }
+        let (mode, attempts) = try config.retrySettings()
+        self.mode = mode
+        if let attempts { maxAttempts = max(1, attempts) }
     }
 }
 
@@ -84,18 +86,22 @@ struct AWSTransport: Sendable {
     let retry: RetryPolicy
     /// The client-side rate per service and region (`aws.retry_mode: adaptive`).
     let limiter: RateLimiter
+    /// A retry setting that cannot be read (`AWS_RETRY_MODE=often`): every call fails with it.
+    let settingsProblem: AWSError?
 
-    init(network: AWSNetwork, logger: Logger, stats: CallStats, retry: RetryPolicy) {
+    init(network: AWSNetwork, logger: Logger, stats: CallStats, retry: RetryPolicy, settingsProblem: AWSError? = nil) {
         self.network = network
         self.logger = logger
         self.stats = stats
         self.retry = retry
         self.limiter = RateLimiter(mode: retry.mode, parameters: retry.adaptive)
+        self.settingsProblem = settingsProblem
     }
 
     /// Sends a call and returns the body of a 2xx answer; anything else throws `AWSError`
     /// (with `code` set, so callers can turn `ParameterNotFound` into "not found").
     func send(_ call: AWSCall, signing: Signing) async throws -> [UInt8] {
+        if let settingsProblem { throw settingsProblem }
         var refreshed = false
         var attempt = 0
         let rateKey = "\(call.service.signingName)|\(call.region)"

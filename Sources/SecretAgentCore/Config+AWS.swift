@@ -9,7 +9,8 @@ public struct AWSSettings: Sendable, Equatable {
     public var endpointURL: String?
     /// `request_timeout`: how long one AWS API call may take (default 10s).
     public var requestTimeout: Duration?
-    /// `max_attempts`: tries per AWS API call on throttling, 5xx and connection errors (default 4).
+    /// `max_attempts`: tries per AWS API call on throttling, 5xx and connection errors; nil when
+    /// not set (then `AWS_MAX_ATTEMPTS`, the profile's `max_attempts`, else 4).
     public var maxAttempts: Int?
     /// `proxy`: the forward proxy for AWS requests (`http://[user:password@]host:port`), or
     /// `none` for no proxy; wins over `HTTPS_PROXY` / `HTTP_PROXY` (`NO_PROXY` still applies).
@@ -18,9 +19,10 @@ public struct AWSSettings: Sendable, Equatable {
     /// system's); wins over `AWS_CA_BUNDLE` and the profile's `ca_bundle`. Relative to the
     /// configuration file's directory.
     public var caBundle: String?
-    /// `retry_mode`: `adaptive` (default: a client-side rate per service and region that drops
-    /// on throttling and grows back) or `standard` (backoff per call only).
-    public var retryMode: RetryMode = .adaptive
+    /// `retry_mode`: `adaptive` (a client-side rate per service and region that drops on
+    /// throttling and grows back) or `standard` (backoff per call only); nil when not set, which
+    /// leaves it to `AWS_RETRY_MODE`, then the profile's `retry_mode`, then `adaptive`.
+    public var retryMode: RetryMode?
 
     public init(region: String? = nil, profile: String? = nil, endpointURL: String? = nil,
                 requestTimeout: Duration? = nil, maxAttempts: Int? = nil) {

@@ -68,7 +68,7 @@ public struct VaultSettings: Sendable, Equatable {
         if let proxy, proxy.trimmingWhitespace.lowercased() != ProxyRules.noneKeyword {
             _ = try ProxyURL.parse(proxy, origin: "\(node.location): vault.proxy")
         }
-        self.retryMode = try RetryMode.parse(node, "retry_mode", block: "vault")
+        self.retryMode = try RetryMode.parse(node, "retry_mode", block: "vault") ?? .adaptive
         guard self.timeout > .zero else {
             throw AgentError.config("\(node.location): vault.timeout must be longer than zero")
         }

@@ -69,9 +69,9 @@ public final class RateLimiter: Sendable {
 }
 
 extension RetryMode {
-    /// `block.name` of `node`: `adaptive` when absent; anything but a mode is a configuration error.
-    static func parse(_ node: ConfigNode, _ name: String, block: String) throws(AgentError) -> RetryMode {
-        guard let text = try node.string(name) else { return .adaptive }
+    /// `block.name` of `node`: nil when absent; anything but a mode is a configuration error.
+    static func parse(_ node: ConfigNode, _ name: String, block: String) throws(AgentError) -> RetryMode? {
+        guard let text = try node.string(name) else { return nil }
         guard let mode = RetryMode(rawValue: text.trimmingWhitespace.lowercased()) else {
             throw AgentError.config("\(node.location): \(block).\(name) '\(text)' is not one of \(allCases.map(\.rawValue).joined(separator: ", "))")
         }
