@@ -39,6 +39,8 @@ final class VaultClient: Sendable {
     private let metrics: (any MetricsFactory)?
     /// The client-side rate (`vault.retry_mode: adaptive`): lowered by 429 answers.
     let limiter: RateLimiter
+    /// `VAULT_RATE_LIMIT`: a fixed rate every request waits for (before the adaptive one).
+    let fixedRate: FixedRate?
 
     init(options: VaultOptions, http: HTTPClient, logger: Logger, metrics: (any MetricsFactory)? = nil) throws(VaultError) {
         self.options = options
@@ -50,6 +52,7 @@ final class VaultClient: Sendable {
         self.requestBase = options.serverNameOverride?.requestBase ?? options.address
         self.tls = try Self.tlsConfiguration(options)
         self.limiter = RateLimiter(mode: options.retryMode)
+        self.fixedRate = options.fixedRate.map { FixedRate(rate: $0.rate, burst: $0.burst) }
     }
 
     /// A bounded name for metrics (never the path): login, renew, revoke, unwrap, lookup, read, write, list.
@@ -83,9 +86,10 @@ final class VaultClient: Sendable {
         var followedRedirect = false
         while true {
             do {
+                try await fixedRate?.acquire()
                 try await limiter.acquire("vault")
             } catch {
-                throw VaultError(.unavailable, "the request to Vault at \(address) (\(path)) was cancelled while it waited for the client-side rate (Vault answered 429 before)")
+                throw VaultError(.unavailable, "the request to Vault at \(address) (\(path)) was cancelled while it waited for the client-side rate (VAULT_RATE_LIMIT, or Vault answered 429 before)")
             }
             let started = ContinuousClock.now
             do {

@@ -5,7 +5,8 @@ import SecretTemplate
 /// file): `VAULT_ADDR`, then `BAO_ADDR`, over `address`; `VAULT_NAMESPACE` (or `BAO_NAMESPACE`) over
 /// `namespace`; `VAULT_CACERT` (or `BAO_CACERT`) over `ca_cert`; `VAULT_SKIP_VERIFY` or
 /// `tls_skip_verify` turn verification off; `VAULT_CLIENT_TIMEOUT` over `timeout`;
-/// `VAULT_MAX_RETRIES` (default 2).
+/// `VAULT_MAX_RETRIES` (default 2); `VAULT_RATE_LIMIT` (`rate[:burst]`, calls a second: a fixed
+/// client-side rate, as the Vault API client applies it).
 ///
 /// TLS as the Vault / OpenBao CLI reads it (each `VAULT_…` name first, then `BAO_…`):
 /// `VAULT_CAPATH` / `BAO_CAPATH` over `ca_path` (a directory of PEM files, all trusted; a CA
@@ -29,6 +30,8 @@ struct VaultOptions: Sendable {
     var maxRetries: Int
     /// `vault.retry_mode`: adaptive lowers a client-side rate on 429 answers.
     var retryMode: RetryMode = .adaptive
+    /// `VAULT_RATE_LIMIT` / `BAO_RATE_LIMIT`: at most `rate` calls a second, `burst` at once.
+    var fixedRate: (rate: Double, burst: Int)?
     /// The longest `Retry-After` honoured on a 429 or 503 (the start deadline cuts a wait shorter).
     var maxRetryAfter: Duration = .seconds(30)
 
@@ -77,6 +80,12 @@ struct VaultOptions: Sendable {
             self.maxRetries = n
         } else {
             self.maxRetries = 2
+        }
+        if let text = pick("VAULT_RATE_LIMIT", "BAO_RATE_LIMIT") {
+            guard let limit = FixedRate.parse(text) else {
+                throw VaultError(.config, "VAULT_RATE_LIMIT '\(text)' is not a rate: calls a second, optionally with a burst, such as 10 or 10:20")
+            }
+            self.fixedRate = limit
         }
     }
 }

@@ -64,4 +64,26 @@ struct RetryAfterTests {
             #expect(rates.count == 2 && (rates[1] < .infinity) == (mode == .adaptive), "\(mode): rates \(rates)")
         }
     }
+
+    @Test("VAULT_RATE_LIMIT spaces requests at that rate (a burst of 1: five requests take four intervals); junk is refused")
+    func fixedRateLimit() async throws {
+        let times = Times()
+        let fake = try await FakeVault.start(headers: { _ in
+            times.withLock { $0.append(.now) }
+            return (200, #"{"data":{"data":{"k":"v"}}}"#, [])
+        })
+        defer { Task { await fake.stop() } }
+        let vault = try VaultClient(options: try VaultOptions(settings: VaultSettings(), environment: ["VAULT_ADDR": fake.address, "VAULT_RATE_LIMIT": "4:1"]),
+                                    http: TestBao.http, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<5 { group.addTask { _ = try await vault.send(.GET, "secret/data/x", token: "t") } }
+            try await group.waitForAll()
+        }
+        let seen = times.withLock { $0 }.sorted()
+        #expect(seen.count == 5)
+        if let first = seen.first, let last = seen.last { #expect(last - first >= .milliseconds(950), "five requests within \(last - first)") }
+        #expect(throws: VaultError.self) {
+            _ = try VaultOptions(settings: VaultSettings(), environment: ["VAULT_ADDR": fake.address, "VAULT_RATE_LIMIT": "fast"])
+        }
+    }
 }
