@@ -1,4 +1,5 @@
 import FoundationEssentials
+import SecretAgentCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,31 +17,16 @@ struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     /// (`user@host`), a host with characters no host name or IP literal has, or a bad port, so
     /// that the host checked is the host the HTTP client connects to.
     init?(_ text: String) {
-        guard let sep = text.firstRange(of: "://") else { return nil }
-        scheme = text[..<sep.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https" else { return nil }
-        var rest = Substring(text[sep.upperBound...])
-        if let q = rest.firstIndex(where: { $0 == "?" || $0 == "#" }) { rest = rest[..<q] }
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = rest[..<slash]
-        path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        var portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            host = String(authority[...close])
-            let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { return nil }
+        guard let parts = URLParts(text), parts.userInfo == nil else { return nil }
+        scheme = parts.scheme
+        path = parts.path
+        host = String(parts.host)
+        if host.hasPrefix("[") {
             guard host.count > 2, host.dropFirst().dropLast().allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
         } else {
-            if let colon = authority.lastIndex(of: ":") {
-                host = String(authority[..<colon])
-                portText = authority[authority.index(after: colon)...]
-            } else {
-                host = String(authority)
-            }
             guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_") }) else { return nil }
         }
-        if let portText {
+        if let portText = parts.port {
             guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
                   let p = Int(portText), (1...65535).contains(p) else { return nil }
             port = p

@@ -219,15 +219,11 @@ struct ProxyTarget {
     let port: Int
 
     init?(url: String) {
-        guard let range = url.firstRange(of: "://") else { return nil }
-        scheme = url[..<range.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "https" else { return nil }
-        var authority = url[range.upperBound...]
-        if let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { authority = authority[..<end] }
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        guard let (host, port) = ProxyURL.splitHostPort(authority), !host.isEmpty else { return nil }
+        guard let parts = URLParts(url) else { return nil }
+        scheme = parts.scheme
+        guard let (host, port) = ProxyURL.splitHostPort(parts.authority), !host.isEmpty else { return nil }
         self.host = host
-        if let port { guard let n = Int(port) else { return nil }; self.port = n } else { self.port = scheme == "https" ? 443 : 80 }
+        if let port { guard let n = Int(port) else { return nil }; self.port = n } else { self.port = parts.defaultPort }
     }
 }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOHTTP1
+import SecretAgentCore
 
 /// The Vault client's own redirect rule (the shared HTTP client follows none): at most one
 /// redirect, 301, 302, 307 or 308, and only to the same origin — scheme, host and port, the
@@ -57,39 +58,15 @@ struct RedirectURL: Equatable {
 
     /// Parses an absolute http or https URL; nil for anything else.
     static func parse(_ text: String) -> RedirectURL? {
-        guard let colon = text.firstIndex(of: ":") else { return nil }
-        let scheme = text[..<colon].lowercased()
-        guard scheme == "http" || scheme == "https" else { return nil }
-        var rest = text[text.index(after: colon)...]
-        guard rest.hasPrefix("//") else { return nil }
-        rest = rest.dropFirst(2)
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
-        let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        var authority = rest[..<end]
-        let tail = rest[end...]
-        let hasUserInfo = authority.contains("@")
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        var host = Substring(authority)
-        var portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            host = authority[...close]
-            let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty { return nil }
-        } else if let c = authority.lastIndex(of: ":") {
-            host = authority[..<c]
-            portText = authority[authority.index(after: c)...]
-        }
-        guard !host.isEmpty else { return nil }
-        var port = scheme == "https" ? 443 : 80
-        if let portText, !portText.isEmpty {
+        guard let parts = URLParts(text), !parts.host.isEmpty else { return nil }
+        var port = parts.defaultPort
+        if let portText = parts.port, !portText.isEmpty {
             guard portText.allSatisfy(\.isASCII), let p = Int(portText), (1...65535).contains(p) else { return nil }
             port = p
         }
-        let pathAndQuery = tail.hasPrefix("/") ? String(tail) : "/" + tail
-        let path = pathAndQuery.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
-        return RedirectURL(scheme: scheme, host: host.lowercased(), port: port, hasUserInfo: hasUserInfo,
-                           written: scheme + "://" + authority, path: path, pathAndQuery: pathAndQuery)
+        let pathAndQuery = parts.tail.hasPrefix("/") ? String(parts.tail) : "/" + parts.tail
+        return RedirectURL(scheme: parts.scheme, host: parts.host.lowercased(), port: port, hasUserInfo: parts.userInfo != nil,
+                           written: parts.scheme + "://" + parts.authority, path: parts.path, pathAndQuery: pathAndQuery)
     }
 
     /// Resolves a Location header against the URL that answered it (absolute, `//host…`,
