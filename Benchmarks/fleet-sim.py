@@ -125,7 +125,7 @@ def run(N, limiter, spread=1.5, seed=1, latency=0.2, timeout=60.0, poll=30.0):
             for c in calls: attempt(c, 1, t, None)
         def start_round(t):
             st["round"] += 1; st["out"] = set(st["pending"])
-            for c in list(st["out"]): attempt(c, 1, t, finish)
+            for c in sorted(st["out"]): attempt(c, 1, t, finish)
         def finish(c, ok, t):
             st["out"].discard(c)
             if ok: st["pending"].discard(c)
