@@ -37,7 +37,9 @@ public final class FixedRate: Sendable {
             s.tokens = min(Double(burst), s.tokens + max(0, seconds) * rate)
             s.last = now
             s.tokens -= 1
-            return s.tokens >= 0 ? .zero : .milliseconds(Int64((-s.tokens / rate * 1000).rounded(.up)))
+            guard s.tokens < 0 else { return .zero }
+            // At most a day (a rate of 1e-20 a second must not overflow the duration).
+            return .milliseconds(Int64(min(-s.tokens / rate * 1000, 86_400_000).rounded(.up)))
         }
     }
 

@@ -27,5 +27,8 @@ struct FixedRateTests {
         now.withLock { $0 = start + .seconds(10) }
         #expect(bucket.reserve() == .zero && bucket.reserve() == .zero)
         #expect(bucket.reserve() == .milliseconds(250))
+        // A rate so low that the wait would overflow: capped at a day, no trap.
+        let slow = FixedRate(rate: 1e-20, burst: 1, clock: { now.withLock { $0 } })
+        #expect(slow.reserve() == .zero && slow.reserve() == .seconds(86_400))
     }
 }

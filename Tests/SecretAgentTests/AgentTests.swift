@@ -34,8 +34,9 @@ struct AgentTests {
 
         /// One poll of every backend: time moves past the longest jittered interval.
         func poll() async {
-            // Every poll task must be asleep on the clock before time moves.
-            _ = await until { clock.sleeping > 0 }
+            // Every poll task (one per backend: ssm and sm) must be asleep on the clock before
+            // time moves: one that goes to sleep after the advance would wait a whole interval.
+            _ = await until { clock.sleeping >= 2 }
             clock.advance(by: .seconds(2))
         }
 
