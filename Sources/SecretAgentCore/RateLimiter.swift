@@ -32,12 +32,19 @@ public final class RateLimiter: Sendable {
     /// applies to it. Throws `CancellationError` when the task is cancelled (the start deadline).
     public func acquire(_ key: String) async throws {
         guard mode == .adaptive else { return }
-        let need = Double.random(in: 0..<2)
+        var need: Double?
         while true {
-            let wait = states.withLock { states in
-                var state = states[key] ?? AdaptiveRate(parameters: parameters)
+            // An unlimited key (every call until a throttling answer) costs a lookup, no draw.
+            let drawn = need
+            let wait: Double? = states.withLock { states in
+                guard var state = states[key], state.isLimiting else { return 0 }
+                guard let need = drawn else { return nil }
                 defer { states[key] = state }
                 return state.acquire(at: clock(), need: need)
+            }
+            guard let wait else {
+                need = Double.random(in: 0..<2)
+                continue
             }
             if wait <= 0 { return }
             try await Task.sleep(for: .milliseconds(Int64((min(wait, 1) * 1000).rounded(.up))))
